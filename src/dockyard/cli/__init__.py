@@ -1,0 +1,1 @@
+"""The command-line interface: thin verbs over the library."""

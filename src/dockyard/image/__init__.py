@@ -1,0 +1,1 @@
+"""Helpers over the Image/ImageIndex/Layer protocols: validation, platform selection, walking."""

@@ -1,0 +1,1 @@
+"""Lazy transforms Image -> Image: append layers, change the config, annotate, canonicalize."""

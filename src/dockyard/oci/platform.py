@@ -1,0 +1,89 @@
+"""Platforms (`os/arch[/variant]`), their normalization, and matching against image indexes."""
+
+from __future__ import annotations
+
+import platform as _host
+from dataclasses import dataclass, field
+from typing import Self
+
+from dockyard.errors import InvalidArgument
+from dockyard.oci.jsonvalue import JSONObject, JSONValue, opt_str, req_str
+
+_ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm",
+                 "i386": "386", "i686": "386"}
+_DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """The platform of an image, as in an index descriptor or image config."""
+
+    os: str
+    architecture: str
+    variant: str | None = None
+    os_version: str | None = None
+    os_features: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def parse(cls, text: str) -> Self:
+        """Parse `os/arch[/variant]` (e.g. `linux/arm64/v8`); `arch` alone means linux/arch."""
+        parts = text.strip().split("/")
+        if not all(parts) or len(parts) > 3:
+            raise InvalidArgument(f"invalid platform {text!r}: expected os/arch[/variant]")
+        if len(parts) == 1:
+            parts = ["linux", parts[0]]
+        arch = _ARCH_ALIASES.get(parts[1].lower(), parts[1].lower())
+        variant = parts[2] if len(parts) == 3 else None
+        return cls(parts[0].lower(), arch, variant)
+
+    @classmethod
+    def host(cls) -> Self:
+        """The platform of this machine."""
+        arch = _ARCH_ALIASES.get(_host.machine().lower(), _host.machine().lower())
+        return cls("linux", arch)
+
+    @classmethod
+    def from_json(cls, obj: JSONObject, what: str = "platform") -> Self:
+        feats = obj.get("os.features")
+        features = tuple(str(f) for f in feats) if isinstance(feats, list) else ()
+        return cls(
+            os=req_str(obj, "os", what),
+            architecture=req_str(obj, "architecture", what),
+            variant=opt_str(obj, "variant", what),
+            os_version=opt_str(obj, "os.version", what),
+            os_features=features,
+        )
+
+    def to_json(self) -> JSONObject:
+        out: JSONObject = {"architecture": self.architecture, "os": self.os}
+        if self.os_version:
+            out["os.version"] = self.os_version
+        if self.os_features:
+            feats: list[JSONValue] = list(self.os_features)
+            out["os.features"] = feats
+        if self.variant:
+            out["variant"] = self.variant
+        return out
+
+    def normalized(self) -> Platform:
+        """Canonical spelling: amd64/arm64 aliases resolved, the default ARM variant filled in."""
+        arch = _ARCH_ALIASES.get(self.architecture, self.architecture)
+        variant = self.variant or _DEFAULT_VARIANT.get(arch)
+        return Platform(self.os, arch, variant, self.os_version, self.os_features)
+
+    def matches(self, other: Platform) -> bool:
+        """True when `other` (an image's platform) satisfies this wanted platform."""
+        want, have = self.normalized(), other.normalized()
+        if (want.os, want.architecture) != (have.os, have.architecture):
+            return False
+        if self.variant and want.variant != have.variant:
+            return False
+        return not (self.os_version and self.os_version != other.os_version)
+
+    @property
+    def is_unknown(self) -> bool:
+        """`unknown/unknown`: the platform BuildKit gives attestation manifests."""
+        return self.os == "unknown" and self.architecture == "unknown"
+
+    def __str__(self) -> str:
+        return "/".join(p for p in (self.os, self.architecture, self.variant) if p)

@@ -1,0 +1,1 @@
+"""Sources and sinks of images: OCI layouts, docker/oci archives, the local store, (later) registries."""

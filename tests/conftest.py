@@ -1,0 +1,23 @@
+"""Shared fixtures: an isolated DOCKYARD_HOME per test and access to real peers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ASSETS = Path(__file__).parent / "assets"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test gets its own store so tests never see each other's images or the user's."""
+    monkeypatch.setenv("DOCKYARD_HOME", str(tmp_path / "dockyard-home"))
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "0")
+    yield
+
+
+@pytest.fixture
+def assets() -> Path:
+    return ASSETS
