@@ -35,9 +35,13 @@ def select_image(artifact: Image | ImageIndex, platform: Platform | None = None)
         if desc.platform is None or want.matches(desc.platform):
             candidates.append((desc, parent))
     exact = [c for c in candidates if c[0].platform is not None]
+    # A loose match (`linux/arm` against arm/v5, v6, v7) prefers the entry whose variant is the wanted one.
+    wanted_variant = want.normalized().variant
+    exact.sort(key=lambda c: c[0].platform is None or c[0].platform.normalized().variant != wanted_variant)
     chosen = (exact or candidates)
     if not chosen:
-        available = sorted({str(d.platform) for d, _ in platform_entries(artifact) if d.platform})
+        available = sorted({str(d.platform) for d, _ in platform_entries(artifact)
+                            if d.platform and not d.platform.is_unknown})
         raise NotFound(f"no image for platform {want} in index {artifact.digest()}",
                        hint=f"available: {', '.join(available) or 'none'}")
     desc, parent = chosen[0]

@@ -55,13 +55,15 @@ def validate_index(index: ImageIndex, *, layers: bool = True) -> None:
         if is_index(desc.media_type):
             child_index = index.index(desc.digest)
             validate_index(child_index, layers=layers)
-            got = child_index.digest()
+            got, media_type = child_index.digest(), child_index.index_manifest().media_type
         else:
             child = index.image(desc.digest)
             validate_image(child, layers=layers)
-            got = child.digest()
+            got, media_type = child.digest(), child.manifest().media_type
         if got != desc.digest:
             raise DigestMismatch(f"index child {desc.digest} resolved to {got}")
+        if media_type != desc.media_type:
+            raise InvalidManifest(f"index child {desc.digest} is a {media_type}, the index says {desc.media_type}")
 
 
 def validate(artifact: Image | ImageIndex, *, layers: bool = True) -> None:

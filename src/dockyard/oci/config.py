@@ -22,6 +22,9 @@ from dockyard.oci.jsonvalue import (
 )
 from dockyard.oci.platform import Platform
 
+#: Configs carry history for every layer; allow more than the 4 MiB manifest cap.
+MAX_CONFIG = 64 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
@@ -150,7 +153,7 @@ class ImageConfig:
 
     @classmethod
     def parse(cls, raw: bytes, what: str = "image config") -> Self:
-        obj = decode_object(raw, what)
+        obj = decode_object(raw, what, limit=MAX_CONFIG)
         rootfs = opt_obj(obj, "rootfs", what) or {}
         if rootfs and rootfs.get("type", "layers") != "layers":
             raise InvalidManifest(f"{what}: rootfs.type must be 'layers'")
@@ -236,6 +239,9 @@ class ImageConfig:
             obj.pop("variant", None)
             if platform.variant:
                 obj["variant"] = platform.variant
+            obj.pop("os.version", None)
+            if platform.os_version:
+                obj["os.version"] = platform.os_version
         return ImageConfig.parse(encode(obj))
 
     @property

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Self
 
-from dockyard.errors import InvalidArgument, InvalidManifest
+from dockyard.errors import InvalidArgument, InvalidManifest, Unsupported
 from dockyard.oci.digest import Digest
-from dockyard.oci.jsonvalue import JSONObject, JSONValue, opt_obj, opt_str, req_int, req_str, str_map
+from dockyard.oci.jsonvalue import JSONObject, JSONValue, opt_obj, opt_str, req_int, req_str, str_list, str_map
 from dockyard.oci.platform import Platform
 
 REF_NAME = "org.opencontainers.image.ref.name"
@@ -44,12 +44,14 @@ class Descriptor:
         try:
             digest = Digest.parse(req_str(obj, "digest", what))
         except InvalidArgument as exc:
-            raise InvalidManifest(f"{what}: {exc.message}") from None
+            raise InvalidManifest(f"{what}: field 'digest': {exc.message}") from None
+        except Unsupported as exc:
+            raise Unsupported(f"{what}: field 'digest': {exc.message}") from None
         size = req_int(obj, "size", what)
         if size < 0:
-            raise InvalidManifest(f"{what}: negative size {size}")
+            raise InvalidManifest(f"{what}: field 'size' is negative ({size})")
         plat = opt_obj(obj, "platform", what)
-        urls = obj.get("urls")
+        urls = str_list(obj, "urls", what) or []
         data = opt_str(obj, "data", what)
         decoded = None
         if data is not None:
@@ -66,7 +68,7 @@ class Descriptor:
             annotations=str_map(obj, "annotations", what),
             platform=Platform.from_json(plat, f"{what}.platform") if plat is not None else None,
             artifact_type=opt_str(obj, "artifactType", what),
-            urls=tuple(str(u) for u in urls) if isinstance(urls, list) else (),
+            urls=tuple(urls),
             data=decoded,
         )
 

@@ -13,7 +13,8 @@ from dockyard.errors import DigestMismatch, InvalidArgument, SizeMismatch, Unsup
 #: Hex lengths of the algorithms the OCI image spec registers.
 ALGORITHMS: dict[str, int] = {"sha256": 64, "sha512": 128}
 
-_GRAMMAR = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_GRAMMAR = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+\Z")
+_HEX = re.compile(r"[a-f0-9]+")
 CHUNK = 1 << 20
 
 
@@ -33,13 +34,15 @@ class Digest:
         length = ALGORITHMS.get(algorithm)
         if length is None:
             raise Unsupported(f"unsupported digest algorithm {algorithm!r} in {text!r}")
-        if len(encoded) != length or not re.fullmatch(r"[a-f0-9]+", encoded):
+        if len(encoded) != length or not _HEX.fullmatch(encoded):
             raise InvalidArgument(f"invalid {algorithm} digest {text!r}: expected {length} lowercase hex digits")
         return cls(algorithm, encoded)
 
     @classmethod
     def of(cls, data: bytes, algorithm: str = "sha256") -> Self:
-        """The digest of `data`."""
+        """The digest of `data`; raises Unsupported for algorithms the image spec does not register."""
+        if algorithm not in ALGORITHMS:
+            raise Unsupported(f"unsupported digest algorithm {algorithm!r}")
         return cls(algorithm, hashlib.new(algorithm, data).hexdigest())
 
     @classmethod
@@ -100,12 +103,14 @@ class VerifyingReader(io.BufferedIOBase):
         self._done = False
 
     def read(self, n: int | None = -1) -> bytes:
-        data = self._stream.read(-1 if n is None else n)
+        to_eof = n is None or n < 0
+        data = self._stream.read(-1 if n is None or to_eof else n)
         if data:
             self._hasher.update(data)
             if self._size is not None and self._hasher.size > self._size:
                 raise SizeMismatch(f"content of {self._expected} is larger than the declared {self._size} bytes")
-        elif not self._done and n != 0:
+        # read() with no size reads to EOF, so it must verify too, not only the empty read after it.
+        if not self._done and (to_eof or (not data and n != 0)):
             self._done = True
             self.check()
         return data

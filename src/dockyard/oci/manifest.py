@@ -23,15 +23,21 @@ def _media_type_of(obj: JSONObject) -> str:
     mt = opt_str(obj, "mediaType", "manifest")
     if mt:
         return mt
-    if obj.get("schemaVersion") == 1:
+    if _schema_version(obj) == 1:
         return MediaType.DOCKER_SCHEMA1
     return MediaType.OCI_INDEX if "manifests" in obj else MediaType.OCI_MANIFEST
 
 
+def _schema_version(obj: JSONObject) -> int | None:
+    """`schemaVersion` if it is a JSON integer (2.0 and true are not, as for Go's int field)."""
+    version = obj.get("schemaVersion")
+    return version if type(version) is int else None
+
+
 def _check_schema(obj: JSONObject, media_type: str, what: str) -> None:
-    if media_type in SCHEMA1_TYPES or obj.get("schemaVersion") == 1:
+    if media_type in SCHEMA1_TYPES or _schema_version(obj) == 1:
         raise Unsupported(f"{what}: Docker schema1 manifests are not supported (deprecated since 2017)")
-    if obj.get("schemaVersion") != 2:
+    if _schema_version(obj) != 2:
         raise InvalidManifest(f"{what}: schemaVersion must be 2")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform as _host
+import re
 from dataclasses import dataclass, field
 from typing import Self
 
@@ -10,8 +11,11 @@ from dockyard.errors import InvalidArgument
 from dockyard.oci.jsonvalue import JSONObject, JSONValue, opt_str, req_str
 
 _ARCH_ALIASES = {"x86_64": "amd64", "x86-64": "amd64", "aarch64": "arm64", "armhf": "arm", "armel": "arm",
-                 "i386": "386", "i686": "386"}
+                 "armv7l": "arm", "armv6l": "arm", "i386": "386", "i686": "386"}
 _DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
+#: Some ARM names imply a variant: armhf is ARMv7, armel ARMv6 (as containerd normalizes them).
+_ALIAS_VARIANT = {"armhf": "v7", "armel": "v6", "armv7l": "v7", "armv6l": "v6"}
+_SPECIFIER = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +32,13 @@ class Platform:
     def parse(cls, text: str) -> Self:
         """Parse `os/arch[/variant]` (e.g. `linux/arm64/v8`); `arch` alone means linux/arch."""
         parts = text.strip().split("/")
-        if not all(parts) or len(parts) > 3:
+        if len(parts) > 3 or not all(_SPECIFIER.fullmatch(p) for p in parts):
             raise InvalidArgument(f"invalid platform {text!r}: expected os/arch[/variant]")
         if len(parts) == 1:
             parts = ["linux", parts[0]]
-        arch = _ARCH_ALIASES.get(parts[1].lower(), parts[1].lower())
-        variant = parts[2] if len(parts) == 3 else None
+        given = parts[1].lower()
+        arch = _ARCH_ALIASES.get(given, given)
+        variant = parts[2].lower() if len(parts) == 3 else _ALIAS_VARIANT.get(given)
         return cls(parts[0].lower(), arch, variant)
 
     @classmethod
@@ -68,7 +73,7 @@ class Platform:
     def normalized(self) -> Platform:
         """Canonical spelling: amd64/arm64 aliases resolved, the default ARM variant filled in."""
         arch = _ARCH_ALIASES.get(self.architecture, self.architecture)
-        variant = self.variant or _DEFAULT_VARIANT.get(arch)
+        variant = self.variant or _ALIAS_VARIANT.get(self.architecture) or _DEFAULT_VARIANT.get(arch)
         return Platform(self.os, arch, variant, self.os_version, self.os_features)
 
     def matches(self, other: Platform) -> bool:

@@ -15,12 +15,15 @@ MAX_NAME = 255
 
 # The distribution-spec grammars (reference/regexp.go).
 _COMPONENT = r"[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*"
-NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
-TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$")
+# `\Z`, not `$`: `$` also matches before a trailing newline, which would let "tag\n" through.
+NAME_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*\Z")
+TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}\Z")
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 DOMAIN_RE = re.compile(
-    rf"^(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$"
+    rf"^(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?\Z"
 )
+# A bare 64-hex string is an image ID, never a repository name (distribution's anchoredIdentifierRegexp).
+_IDENTIFIER_RE = re.compile(r"^[a-f0-9]{64}\Z")
 
 
 def _split_domain(name: str) -> tuple[str, str]:
@@ -50,6 +53,8 @@ class Reference:
         """Parse `text`; without tag or digest the tag is `latest` unless `default_tag` is False."""
         if not text or text != text.strip():
             raise InvalidReference(f"invalid reference {text!r}: empty or surrounded by whitespace")
+        if _IDENTIFIER_RE.match(text):
+            raise InvalidReference(f"invalid reference {text!r}: a 64-hex string is an image ID, not a repository")
         rest, at, digest_text = text.partition("@")
         digest = None
         if at:
@@ -91,7 +96,9 @@ class Reference:
     def familiar_name(self) -> str:
         """The short name Docker shows: `busybox` for `docker.io/library/busybox`."""
         if self.registry == DOCKER_HUB:
-            return self.repository.removeprefix("library/")
+            short = self.repository.removeprefix("library/")
+            # docker.io/library/foo/bar stays library/foo/bar: only official one-component names shorten.
+            return short if "/" not in short else self.repository
         return self.name
 
     def with_tag(self, tag: str) -> Reference:

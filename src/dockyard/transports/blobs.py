@@ -46,10 +46,11 @@ def read_verified(source: BlobSource, descriptor: Descriptor, limit: int) -> byt
         return descriptor.data
     if descriptor.size > limit:
         raise LimitExceeded(f"blob {descriptor.digest} is {descriptor.size} bytes, over the {limit}-byte limit")
+    parts = []
     with VerifyingReader(source.open_blob(descriptor.digest), descriptor.digest, descriptor.size) as r:
-        data = r.read(limit + 1)
-        r.read()  # reach EOF so the digest is checked
-    return data
+        while chunk := r.read(1 << 20):  # loops until EOF, where the digest and size are checked
+            parts.append(chunk)
+    return b"".join(parts)
 
 
 class BlobLayer:

@@ -1,0 +1,91 @@
+"""The `dockyard` command: builds the Typer app and maps every dockyard Error to one line and an exit code.
+
+This is the only place that turns exceptions into exit codes (house rule 4).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import typer
+
+try:  # typer >= 0.20 vendors click as typer._click
+    from typer._click import exceptions as click_exc  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover
+    from click import exceptions as click_exc  # type: ignore[no-redef,unused-ignore]
+
+from dockyard.cli.commands import register
+from dockyard.errors import Error
+
+app = typer.Typer(
+    name="dockyard",
+    help="Manage container images without a daemon: import, store, copy, save and load OCI and Docker images.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="rich",
+)
+
+_state = {"debug": False}
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.", envvar="DOCKYARD_DEBUG"),
+) -> None:
+    """dockyard: build, store, secure, ship and slim container images with no Docker daemon.
+
+    Images are named by a transport reference:
+
+      NAME[:TAG]                 the local store (also store:NAME[:TAG])
+      oci:DIR[:TAG]              an OCI image layout directory
+      docker-archive:FILE[:REF]  a `docker save` tar
+      oci-archive:FILE[:TAG]     a tar of an OCI layout
+
+    The store lives in $DOCKYARD_HOME, else $XDG_DATA_HOME/dockyard, else ~/.local/share/dockyard.
+    """
+    _state["debug"] = debug
+
+
+register(app)
+
+
+def _fail(message: str, code: int) -> None:
+    print(f"dockyard: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    try:
+        app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click_exc.NoArgsIsHelpError as exc:
+        exc.show()
+        sys.exit(0)
+    except click_exc.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        _fail("aborted", 130)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Error as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        _fail(exc.diagnostics(), exc.exit_code)
+    except OSError as exc:
+        if _state["debug"]:
+            traceback.print_exc()
+        where = f": {exc.filename}" if exc.filename else ""
+        _fail(f"{exc.strerror or exc}{where}", 1)
+    except BrokenPipeError:  # pragma: no cover - `dockyard images | head`
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,367 @@
+"""Safe extraction of layer tars into a directory, applying OCI whiteouts and opaque dirs in layer order.
+
+Every file operation is relative to a directory fd opened with O_NOFOLLOW, component by component, so neither a
+symlink from the tar nor a concurrent rename can make a write land outside the target. Entries are applied as the
+image spec's "Applying Changesets" says: a whiteout or opaque marker only hides what lower layers put there.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import stat
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from typing import BinaryIO
+
+from dockyard.errors import InvalidLayer, LimitExceeded, UnsafePath
+from dockyard.layers.compression import MAX_UNCOMPRESSED, decompress
+from dockyard.layers.tarreader import CHUNK, EntryType, TarEntry, TarReader
+from dockyard.layers.whiteout import is_opaque_marker, is_whiteout, is_whiteout_meta, opaque_dir, whiteout_target
+from dockyard.oci.protocols import Layer
+
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_ZEROS = bytes(CHUNK)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractResult:
+    """Counts of what an extraction did."""
+
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    hardlinks: int = 0
+    specials: int = 0
+    """FIFOs and device nodes created."""
+    whiteouts: int = 0
+    """Whiteouts and opaque markers applied."""
+    bytes: int = 0
+    """Bytes of regular-file content written."""
+    skipped_devices: int = 0
+    """Device nodes not created (no `allow_devices`, or not root)."""
+    skipped_xattrs: int = 0
+    """Xattrs the filesystem or our privileges refused."""
+
+
+@dataclass(slots=True)
+class _Counts:
+    files: int = 0
+    dirs: int = 0
+    symlinks: int = 0
+    hardlinks: int = 0
+    specials: int = 0
+    whiteouts: int = 0
+    bytes: int = 0
+    skipped_devices: int = 0
+    skipped_xattrs: int = 0
+
+
+def extract_layers(layers: Iterable[Layer | BinaryIO], target: str | os.PathLike[str], *,
+                   allow_devices: bool = False, preserve_owners: bool = False, preserve_xattrs: bool = False,
+                   max_bytes: int = MAX_UNCOMPRESSED) -> ExtractResult:
+    """Apply `layers` (Layer objects, or tar streams, compressed or not) in order into `target` (created if missing).
+
+    Raises UnsafePath for `..`, paths through symlinks and escaping hardlinks, InvalidLayer for corrupt tars,
+    LimitExceeded when file content passes `max_bytes`. Setuid/setgid bits and owners are kept only with
+    `preserve_owners`; device nodes are made only with `allow_devices` when running as root.
+    """
+    os.makedirs(target, exist_ok=True)
+    root = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        ex = _Extractor(root, allow_devices and os.geteuid() == 0, preserve_owners, preserve_xattrs, max_bytes)
+        for n, layer in enumerate(layers, 1):
+            if isinstance(layer, Layer):
+                with layer.open_uncompressed() as stream:
+                    ex.apply(stream, f"layer {n} ({layer.descriptor.digest.short})")
+            else:
+                ex.apply(decompress(layer), f"layer {n}")
+        ex.finish()
+        return ExtractResult(**{f.name: getattr(ex.counts, f.name) for f in fields(_Counts)})
+    finally:
+        os.close(root)
+
+
+def extract_tar(stream: BinaryIO, target: str | os.PathLike[str], *, allow_devices: bool = False,
+                preserve_owners: bool = False, preserve_xattrs: bool = False,
+                max_bytes: int = MAX_UNCOMPRESSED) -> ExtractResult:
+    """Extract one tar stream (compressed or not); see `extract_layers`."""
+    return extract_layers([stream], target, allow_devices=allow_devices, preserve_owners=preserve_owners,
+                          preserve_xattrs=preserve_xattrs, max_bytes=max_bytes)
+
+
+def _check(path: str, what: str) -> None:
+    if path == ".." or path.startswith("../") or "/../" in path or path.endswith("/.."):
+        raise UnsafePath(f"{what}: entry {path!r} escapes the root with '..'")
+
+
+class _Extractor:
+    def __init__(self, root: int, devices: bool, owners: bool, xattrs: bool, max_bytes: int) -> None:
+        self.root, self.devices, self.owners, self.xattrs, self.max_bytes = root, devices, owners, xattrs, max_bytes
+        self.counts = _Counts()
+        self.dirs: dict[str, TarEntry] = {}  # directory metadata applied at the very end (modes may forbid writes)
+        self.layer: set[str] = set()  # paths this layer wrote, and their ancestors: whiteouts must spare them
+        self.cache: tuple[str, int] | None = None
+        self.what = ""
+
+    def apply(self, stream: BinaryIO, what: str) -> None:
+        self.what, self.layer = what, set()
+        reader = TarReader(stream, what=what)
+        for entry in reader:
+            try:
+                self._entry(entry, reader)
+            except OSError as exc:
+                raise InvalidLayer(f"{what}: cannot extract {entry.path!r}: {exc.strerror or exc}") from exc
+
+    def _entry(self, entry: TarEntry, reader: TarReader) -> None:
+        path = entry.path
+        _check(path, self.what)
+        if is_opaque_marker(path):
+            self.counts.whiteouts += 1
+            self._opaque(opaque_dir(path))
+        elif is_whiteout(path):
+            self.counts.whiteouts += 1
+            target = whiteout_target(path)
+            if target not in self.layer:
+                try:
+                    parent = self._parent(target, create=False)
+                except UnsafePath:
+                    return  # under a symlink: nothing of the lower layers is there to hide
+                if parent is not None:
+                    self._remove(parent, target)
+        elif is_whiteout_meta(path) or path == ".":
+            return
+        elif entry.type in (EntryType.CHAR, EntryType.BLOCK) and not self.devices:
+            self.counts.skipped_devices += 1
+        else:
+            self._create(entry, reader)
+            p = path
+            while p not in self.layer:
+                self.layer.add(p)
+                p = p.rpartition("/")[0] or "."
+
+    def _create(self, entry: TarEntry, reader: TarReader) -> None:
+        path = entry.path
+        parent = self._parent(path, create=True)
+        assert parent is not None
+        name = path.rpartition("/")[2]
+        existing = _lstat(parent, name)
+        if entry.type is EntryType.DIR:
+            if existing is None or not stat.S_ISDIR(existing.st_mode):
+                if existing is not None:
+                    self._remove(parent, path)
+                os.mkdir(name, 0o700, dir_fd=parent)
+            self.dirs[path] = entry
+            self.counts.dirs += 1
+            return
+        if entry.type is EntryType.HARDLINK:
+            self._hardlink(entry, parent, name)  # removes `existing` itself, after resolving the target
+            return
+        if existing is not None:
+            self._remove(parent, path)
+        mode = entry.mode & (0o7777 if self.owners else 0o1777)
+        if entry.type is EntryType.FILE:
+            self._file(entry, reader, parent, name, mode)
+            return
+        if entry.type is EntryType.SYMLINK:
+            os.symlink(entry.linkname, name, dir_fd=parent)
+            self.counts.symlinks += 1
+        else:
+            kind = {EntryType.FIFO: stat.S_IFIFO, EntryType.CHAR: stat.S_IFCHR, EntryType.BLOCK: stat.S_IFBLK}
+            os.mknod(name, kind[entry.type] | 0o600, os.makedev(entry.devmajor, entry.devminor), dir_fd=parent)
+            self.counts.specials += 1
+            _chmod_nofollow(parent, name, mode)
+        if self.owners:
+            os.chown(name, entry.uid, entry.gid, dir_fd=parent, follow_symlinks=False)
+        os.utime(name, (entry.mtime, entry.mtime), dir_fd=parent, follow_symlinks=False)
+
+    def _file(self, entry: TarEntry, reader: TarReader, parent: int, name: str, mode: int) -> None:
+        if self.counts.bytes + entry.size > self.max_bytes:
+            raise LimitExceeded(f"{self.what}: extracting {entry.path!r} would pass the {self.max_bytes}-byte limit")
+        fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=parent)
+        try:
+            buf = memoryview(bytearray(CHUNK))
+            while n := reader.readinto(buf):
+                if _ZEROS.startswith(buf[:n]):
+                    os.lseek(fd, n, os.SEEK_CUR)  # leave a hole: sparse-ish files stay sparse
+                else:
+                    _write_all(fd, buf[:n])
+            os.ftruncate(fd, entry.size)
+            if self.owners:
+                os.fchown(fd, entry.uid, entry.gid)
+            os.fchmod(fd, mode)
+            self._set_xattrs(fd, entry)
+            os.utime(fd, (entry.mtime, entry.mtime))
+        finally:
+            os.close(fd)
+        self.counts.files += 1
+        self.counts.bytes += entry.size
+
+    def _hardlink(self, entry: TarEntry, parent: int, name: str) -> None:
+        link = entry.linkname
+        if link in (".", entry.path):
+            raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} points at {link!r}")
+        if link == ".." or link.startswith("../") or "/../" in link:
+            raise UnsafePath(f"{self.what}: hardlink {entry.path!r} -> {link!r} points outside the root")
+        src_parent = self._walk(link.rpartition("/")[0] or ".", create=False)
+        src_name = link.rpartition("/")[2]
+        try:
+            st = _lstat(src_parent, src_name) if src_parent is not None else None
+            if st is None:
+                raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} -> {link!r}: target not extracted yet")
+            if stat.S_ISDIR(st.st_mode):
+                raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} -> {link!r}: target is a directory")
+            if _lstat(parent, name) is not None:
+                self._remove(parent, entry.path)
+            os.link(src_name, name, src_dir_fd=src_parent, dst_dir_fd=parent, follow_symlinks=False)
+        finally:
+            if src_parent is not None:
+                os.close(src_parent)
+        self.counts.hardlinks += 1
+
+    def _opaque(self, directory: str) -> None:
+        try:
+            fd = self._walk(directory, create=False)
+        except UnsafePath:
+            return
+        if fd is None:
+            return
+        try:
+            self._prune(fd, "" if directory == "." else directory + "/")
+        finally:
+            os.close(fd)
+
+    def _prune(self, fd: int, prefix: str) -> None:
+        """Remove what lower layers put under the directory `fd`, sparing this layer's own paths."""
+        for name in os.listdir(fd):
+            path = prefix + name
+            if path not in self.layer:
+                self._remove(fd, path)
+                continue
+            st = _lstat(fd, name)
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                try:
+                    self._prune(child, path + "/")
+                finally:
+                    os.close(child)
+
+    def _remove(self, parent: int, path: str) -> None:
+        name = path.rpartition("/")[2]
+        st = _lstat(parent, name)
+        if st is None:
+            return
+        if stat.S_ISDIR(st.st_mode):
+            shutil.rmtree(name, dir_fd=parent)
+            self._forget(path)
+        else:
+            os.unlink(name, dir_fd=parent)
+
+    def _forget(self, path: str) -> None:
+        """A directory went away: its deferred metadata and the cached parent fd may point into it."""
+        below = path + "/"
+        self.dirs = {p: e for p, e in self.dirs.items() if p != path and not p.startswith(below)}
+        if self.cache is not None and (self.cache[0] == path or self.cache[0].startswith(below)):
+            os.close(self.cache[1])
+            self.cache = None
+
+    def _parent(self, path: str, *, create: bool) -> int | None:
+        """The (cached, borrowed) fd of the parent directory of `path`."""
+        parent = path.rpartition("/")[0] or "."
+        if self.cache is not None and self.cache[0] == parent:
+            return self.cache[1]
+        fd = self._walk(parent, create=create)
+        if fd is None:
+            return None
+        if self.cache is not None:
+            os.close(self.cache[1])
+        self.cache = (parent, fd)
+        return fd
+
+    def _walk(self, directory: str, *, create: bool) -> int | None:
+        """A new fd of `directory`, never following a symlink; None if missing and not `create`."""
+        fd = os.dup(self.root)
+        if directory == ".":
+            return fd
+        done: list[str] = []
+        try:
+            for part in directory.split("/"):
+                done.append(part)
+                try:
+                    nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except FileNotFoundError:
+                    if not create:
+                        os.close(fd)
+                        return None
+                    os.mkdir(part, 0o755, dir_fd=fd)
+                    nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                except OSError as exc:
+                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                        raise
+                    st = _lstat(fd, part)
+                    where = "/".join(done)
+                    if st is not None and stat.S_ISLNK(st.st_mode):
+                        raise UnsafePath(f"{self.what}: {where!r} is a symlink; refusing to go through it",
+                                         hint="layers must not place entries under a symlink") from None
+                    if not create:
+                        os.close(fd)
+                        return None
+                    raise InvalidLayer(f"{self.what}: {where!r} is not a directory but has entries under it") from None
+                os.close(fd)
+                fd = nfd
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd
+
+    def _set_xattrs(self, fd: int, entry: TarEntry) -> None:
+        if not self.xattrs:
+            self.counts.skipped_xattrs += len(entry.xattrs)
+            return
+        for key, value in entry.xattrs.items():
+            try:
+                os.setxattr(fd, key, value)
+            except OSError:
+                self.counts.skipped_xattrs += 1
+
+    def finish(self) -> None:
+        """Apply deferred directory metadata, deepest first, so parents keep their own mtimes."""
+        if self.cache is not None:
+            os.close(self.cache[1])
+            self.cache = None
+        for path in sorted(self.dirs, key=lambda p: p.count("/"), reverse=True):
+            entry = self.dirs[path]
+            fd = self._walk(path, create=False)
+            if fd is None:
+                continue
+            try:
+                if self.owners:
+                    os.fchown(fd, entry.uid, entry.gid)
+                os.fchmod(fd, entry.mode & (0o7777 if self.owners else 0o1777))
+                self._set_xattrs(fd, entry)
+                os.utime(fd, (entry.mtime, entry.mtime))
+            finally:
+                os.close(fd)
+
+
+def _lstat(dir_fd: int, name: str) -> os.stat_result | None:
+    try:
+        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _chmod_nofollow(parent: int, name: str, mode: int) -> None:
+    """chmod a just-made FIFO or device without following a symlink swapped in by a racer."""
+    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
+    try:
+        if not stat.S_ISLNK(os.fstat(fd).st_mode):
+            os.chmod(f"/proc/self/fd/{fd}", mode)
+    finally:
+        os.close(fd)

@@ -1,0 +1,296 @@
+"""Normalized (reproducible) tar writing from a directory tree or from in-memory members.
+
+Format choice: our own ustar writer (the layout Go's archive/tar gives Docker and BuildKit layers) rather than
+stdlib `tarfile`, so every byte is under our control: names without `./`, directories with a trailing `/`,
+ustar prefix splitting, a PAX `x` header (named `././@PaxHeader`, records sorted by key, mtime 0) only for
+fields that do not fit (non-ASCII or long names and link targets, sizes >= 8 GiB, big ids, xattrs), empty
+uname/gname, no atime/ctime, and two zero blocks at the end with no record padding.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import BinaryIO, Self
+
+from dockyard.errors import Conflict, InvalidArgument
+from dockyard.layers.tarreader import _HEADER, BLOCK, CHUNK, EntryType, TarEntry, normalize
+from dockyard.layers.whiteout import opaque_marker_for, whiteout_for
+
+_FLAGS = {EntryType.FILE: b"0", EntryType.HARDLINK: b"1", EntryType.SYMLINK: b"2", EntryType.CHAR: b"3",
+          EntryType.BLOCK: b"4", EntryType.DIR: b"5", EntryType.FIFO: b"6"}
+#: Xattrs that describe the build host, not the image; never written into a layer.
+DROPPED_XATTR_PREFIXES = ("trusted.overlay.", "security.selinux")
+
+
+def resolve_epoch(explicit: int | None = None) -> int | None:
+    """The mtime clamp: `explicit` if given, else $SOURCE_DATE_EPOCH if set, else None (no clamping)."""
+    if explicit is not None:
+        return explicit
+    text = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidArgument(f"SOURCE_DATE_EPOCH={text!r} is not an integer number of seconds") from None
+
+
+def keep_xattr(name: str) -> bool:
+    return not name.startswith(DROPPED_XATTR_PREFIXES)
+
+
+class TarWriter:
+    """Writes normalized entries to `sink`; `close()` ends the archive (and leaves `sink` open)."""
+
+    def __init__(self, sink: BinaryIO, *, clamp_mtime: int | None = None) -> None:
+        self._sink = sink
+        self._clamp = clamp_mtime
+        self.entries = 0
+        self.file_bytes = 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is None:
+            self.close()
+
+    def add(self, entry: TarEntry, body: BinaryIO | bytes | None = None) -> None:
+        """Write one entry; regular files need a body of exactly `entry.size` bytes (the root `.` is skipped)."""
+        path = normalize(entry.path)
+        if path == ".":
+            return
+        if path == ".." or path.startswith("../") or "/../" in path or path.endswith("/.."):
+            raise InvalidArgument(f"refusing to write tar entry {entry.path!r}: it escapes the root")
+        size = entry.size if entry.type is EntryType.FILE else 0
+        mtime = entry.mtime if self._clamp is None else min(entry.mtime, self._clamp)
+        link = normalize(entry.linkname) if entry.type is EntryType.HARDLINK else entry.linkname
+        pax: dict[bytes, bytes] = {}
+        name, prefix = _fit_name(os.fsencode(path) + (b"/" if entry.type is EntryType.DIR else b""), pax)
+        blink = os.fsencode(link)
+        if len(blink) > 100 or not blink.isascii():
+            pax[b"linkpath"], blink = blink, blink[:100]
+        uid, gid = _fit(entry.uid, 8, b"uid", pax), _fit(entry.gid, 8, b"gid", pax)
+        bsize, bmtime = _fit(size, 12, b"size", pax), _fit(mtime, 12, b"mtime", pax)
+        for key in sorted(k for k in entry.xattrs if keep_xattr(k)):
+            pax[b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape")] = entry.xattrs[key]
+        if entry.devmajor >= 8**7 or entry.devminor >= 8**7 or min(entry.devmajor, entry.devminor) < 0:
+            raise InvalidArgument(f"{path!r}: device numbers {entry.devmajor}:{entry.devminor} do not fit in ustar")
+        if pax:
+            records = b"".join(_record(k, pax[k]) for k in sorted(pax))
+            self._sink.write(_header(b"././@PaxHeader", b"", b"x", size=len(records)))
+            self._sink.write(records + bytes(-len(records) % BLOCK))
+        self._sink.write(_header(name, prefix, _FLAGS[entry.type], mode=entry.mode & 0o7777, uid=uid, gid=gid,
+                                 size=bsize, mtime=bmtime, link=blink, major=entry.devmajor, minor=entry.devminor))
+        if size:
+            self._body(path, size, body)
+        self.entries += 1
+        self.file_bytes += size
+
+    def _body(self, path: str, size: int, body: BinaryIO | bytes | None) -> None:
+        if isinstance(body, bytes | bytearray | memoryview):
+            if len(body) != size:
+                raise InvalidArgument(f"{path!r}: body has {len(body)} bytes, entry says {size}")
+            self._sink.write(body)
+        elif body is None:
+            raise InvalidArgument(f"{path!r}: a {size}-byte file needs a body")
+        else:
+            left = size
+            while left:
+                chunk = body.read(min(left, CHUNK))
+                if not chunk:
+                    raise Conflict(f"{path!r}: content ended {left} bytes early (file changed while archiving?)")
+                self._sink.write(chunk)
+                left -= len(chunk)
+        self._sink.write(bytes(-size % BLOCK))
+
+    def close(self) -> None:
+        """Write the end-of-archive marker (two zero blocks)."""
+        self._sink.write(bytes(2 * BLOCK))
+
+
+def _oct(value: int, width: int) -> bytes:
+    return b"%0*o\0" % (width - 1, value)
+
+
+def _fit(value: int, width: int, key: bytes, pax: dict[bytes, bytes]) -> int:
+    """The value for a numeric ustar field, or 0 with a PAX record when it does not fit."""
+    if 0 <= value < 8 ** (width - 1):
+        return value
+    pax[key] = b"%d" % value
+    return 0
+
+
+def _fit_name(name: bytes, pax: dict[bytes, bytes]) -> tuple[bytes, bytes]:
+    if name.isascii():
+        if len(name) <= 100:
+            return name, b""
+        cut = name.rfind(b"/", 0, min(156, len(name) - 1))  # never the trailing `/` of a directory
+        if cut > 0 and len(name) - cut - 1 <= 100:
+            return name[cut + 1 :], name[:cut]
+    pax[b"path"] = name
+    return name[:100], b""
+
+
+def _record(key: bytes, value: bytes) -> bytes:
+    payload = b" " + key + b"=" + value + b"\n"
+    total = len(payload) + len(str(len(payload)))
+    if len(str(total)) > len(str(len(payload))):
+        total += 1
+    return b"%d" % total + payload
+
+
+def _header(name: bytes, prefix: bytes, flag: bytes, *, mode: int = 0, uid: int = 0, gid: int = 0, size: int = 0,
+            mtime: int = 0, link: bytes = b"", major: int = 0, minor: int = 0) -> bytes:
+    block = bytearray(_HEADER.pack(name, _oct(mode, 8), _oct(uid, 8), _oct(gid, 8), _oct(size, 12),
+                                   _oct(mtime, 12), b" " * 8, flag, link, b"ustar\0", b"00", b"", b"",
+                                   _oct(major, 8), _oct(minor, 8), prefix))
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """An in-memory tar member (for synthetic layers and tests): an entry plus its file body."""
+
+    entry: TarEntry
+    data: bytes = b""
+
+    @classmethod
+    def file(cls, path: str, data: bytes, *, mode: int = 0o644, uid: int = 0, gid: int = 0, mtime: int = 0,
+             xattrs: Mapping[str, bytes] | None = None) -> Self:
+        return cls(TarEntry(path, EntryType.FILE, len(data), mode, uid, gid, mtime=mtime,
+                            xattrs=dict(xattrs or {})), data)
+
+    @classmethod
+    def dir(cls, path: str, *, mode: int = 0o755, uid: int = 0, gid: int = 0, mtime: int = 0) -> Self:
+        return cls(TarEntry(path, EntryType.DIR, 0, mode, uid, gid, mtime=mtime))
+
+    @classmethod
+    def symlink(cls, path: str, target: str, *, uid: int = 0, gid: int = 0, mtime: int = 0) -> Self:
+        return cls(TarEntry(path, EntryType.SYMLINK, 0, 0o777, uid, gid, mtime=mtime, linkname=target))
+
+    @classmethod
+    def hardlink(cls, path: str, target: str, *, mode: int = 0o644) -> Self:
+        return cls(TarEntry(path, EntryType.HARDLINK, 0, mode, linkname=target))
+
+    @classmethod
+    def device(cls, path: str, kind: EntryType, major: int, minor: int, *, mode: int = 0o666) -> Self:
+        return cls(TarEntry(path, kind, 0, mode, devmajor=major, devminor=minor))
+
+    @classmethod
+    def fifo(cls, path: str, *, mode: int = 0o644) -> Self:
+        return cls(TarEntry(path, EntryType.FIFO, 0, mode))
+
+    @classmethod
+    def whiteout(cls, path: str) -> Self:
+        """An entry deleting `path` from lower layers."""
+        return cls.file(whiteout_for(path), b"")
+
+    @classmethod
+    def opaque(cls, directory: str) -> Self:
+        """An entry hiding everything lower layers have in `directory`."""
+        return cls.file(opaque_marker_for(directory), b"")
+
+
+def path_key(path: str) -> bytes:
+    """The sort key of normalized output: the path's bytes (parents sort before their children)."""
+    return os.fsencode(normalize(path))
+
+
+def write_members(members: Iterable[Member], sink: BinaryIO, *, source_date_epoch: int | None = None,
+                  sort: bool = True) -> int:
+    """Write members as a normalized tar (sorted by path bytes unless `sort=False`); returns the entry count."""
+    items = sorted(members, key=lambda m: path_key(m.entry.path)) if sort else members
+    with TarWriter(sink, clamp_mtime=resolve_epoch(source_date_epoch)) as writer:
+        for member in items:
+            writer.add(member.entry, member.data)
+    return writer.entries
+
+
+@dataclass(frozen=True, slots=True)
+class TreeStats:
+    """What `write_tree` wrote."""
+
+    entries: int
+    file_bytes: int
+    skipped_sockets: tuple[str, ...] = ()
+
+
+def write_tree(root: str | os.PathLike[str], sink: BinaryIO, *, source_date_epoch: int | None = None,
+               xattrs: bool = True) -> TreeStats:
+    """Write the tree under `root` (not `root` itself) as a normalized tar; hardlinks by (dev, inode)."""
+    top = os.fspath(root)
+    if not os.path.isdir(top):
+        raise InvalidArgument(f"{top!r} is not a directory")
+    found: list[tuple[bytes, str, os.stat_result]] = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(os.path.join(top, rel) if rel else top) as it:
+            for dent in it:
+                sub = f"{rel}/{dent.name}" if rel else dent.name
+                st = dent.stat(follow_symlinks=False)
+                found.append((os.fsencode(sub), sub, st))
+                if stat.S_ISDIR(st.st_mode):
+                    stack.append(sub)
+    found.sort(key=lambda item: item[0])
+    first_link: dict[tuple[int, int], str] = {}
+    sockets: list[str] = []
+    with TarWriter(sink, clamp_mtime=resolve_epoch(source_date_epoch)) as writer:
+        for _, rel, st in found:
+            full = os.path.join(top, rel)
+            entry = _from_stat(rel, full, st, xattrs)
+            if entry is None:
+                sockets.append(rel)
+                continue
+            if entry.type is EntryType.FILE and st.st_nlink > 1:
+                primary = first_link.setdefault((st.st_dev, st.st_ino), rel)
+                if primary != rel:
+                    entry = entry._replace(type=EntryType.HARDLINK, size=0, linkname=primary)
+            if entry.type is EntryType.FILE and entry.size:
+                fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+                with open(fd, "rb", buffering=0) as body:
+                    writer.add(entry, body)
+            else:
+                writer.add(entry)
+    return TreeStats(writer.entries, writer.file_bytes, tuple(sockets))
+
+
+def _from_stat(rel: str, full: str, st: os.stat_result, with_xattrs: bool) -> TarEntry | None:
+    mode = st.st_mode
+    linkname, major, minor, size = "", 0, 0, 0
+    if stat.S_ISREG(mode):
+        kind, size = EntryType.FILE, st.st_size
+    elif stat.S_ISDIR(mode):
+        kind = EntryType.DIR
+    elif stat.S_ISLNK(mode):
+        kind, linkname = EntryType.SYMLINK, os.readlink(full)
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = EntryType.CHAR if stat.S_ISCHR(mode) else EntryType.BLOCK
+        major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    elif stat.S_ISFIFO(mode):
+        kind = EntryType.FIFO
+    else:
+        return None
+    return TarEntry(rel, kind, size, stat.S_IMODE(mode), st.st_uid, st.st_gid, mtime=int(st.st_mtime),
+                    linkname=linkname, devmajor=major, devminor=minor,
+                    xattrs=_xattrs(full) if with_xattrs else {})
+
+
+def _xattrs(full: str) -> dict[str, bytes]:
+    try:
+        names = os.listxattr(full, follow_symlinks=False)
+    except OSError:
+        return {}
+    out: dict[str, bytes] = {}
+    for name in names:
+        if keep_xattr(name):
+            try:
+                out[name] = os.getxattr(full, name, follow_symlinks=False)
+            except OSError:
+                continue
+    return out

@@ -1,0 +1,61 @@
+"""Transport references: one grammar for every place an image can live.
+
+    NAME[:TAG|@DIGEST]            the local store (same as store:NAME...)
+    store:NAME[:TAG|@DIGEST]      the local store, explicitly
+    oci:DIR[:TAG]                 an OCI image layout directory
+    docker-archive:FILE[:REF]     a `docker save` tar (REF = name:tag inside it, or @N for the N-th image)
+    oci-archive:FILE[:TAG]        a tar of an OCI layout
+
+As in skopeo, the path ends at the first ':' after the transport name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from dockyard.errors import InvalidReference
+from dockyard.oci.reference import Reference
+
+
+class Transport(StrEnum):
+    STORE = "store"
+    OCI = "oci"
+    DOCKER_ARCHIVE = "docker-archive"
+    OCI_ARCHIVE = "oci-archive"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A parsed transport reference."""
+
+    transport: Transport
+    path: Path | None = None
+    tag: str | None = None
+    reference: Reference | None = None
+
+    def __str__(self) -> str:
+        if self.transport is Transport.STORE:
+            return f"store:{self.reference.familiar if self.reference else ''}"
+        suffix = f":{self.tag}" if self.tag else ""
+        return f"{self.transport.value}:{self.path}{suffix}"
+
+
+def parse_location(text: str, *, default_tag: bool = True) -> Location:
+    """Parse a transport reference; a plain image name means the local store."""
+    prefix, sep, rest = text.partition(":")
+    if sep and prefix in {t.value for t in Transport}:
+        transport = Transport(prefix)
+        if transport is Transport.STORE:
+            return Location(transport, reference=Reference.parse(rest, default_tag=default_tag))
+        path, _, tag = rest.partition(":")
+        if not path:
+            raise InvalidReference(f"invalid reference {text!r}: {prefix}: needs a path")
+        if transport is Transport.DOCKER_ARCHIVE and tag and not (tag.startswith("@") and tag[1:].isdigit()):
+            Reference.parse(tag)  # validate early: docker-archive refs are name:tag or @N (the N-th image)
+        return Location(transport, Path(path), tag or None)
+    if prefix in ("docker", "dir", "containers-storage", "docker-daemon") and sep:
+        raise InvalidReference(f"transport {prefix!r} is not supported yet in {text!r}",
+                               hint="use oci:, oci-archive:, docker-archive: or a store name")
+    return Location(Transport.STORE, reference=Reference.parse(text, default_tag=default_tag))
