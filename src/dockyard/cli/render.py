@@ -32,6 +32,8 @@ OUTPUT_OPTION = typer.Option(Output.TABLE, "--output", "-o", help="Output format
 
 def to_jsonable(value: object) -> object:
     """Dataclasses, digests, paths, enums and datetimes to plain JSON values (deterministic)."""
+    if isinstance(value, (Digest, Path)):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -41,8 +43,6 @@ def to_jsonable(value: object) -> object:
         return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, enum.Enum):
         return value.value
-    if isinstance(value, (Digest, Path)):
-        return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
+import sys
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Self
 
 from dockyard.errors import Conflict, InvalidArgument
-from dockyard.layers.tarreader import _HEADER, BLOCK, CHUNK, EntryType, TarEntry, normalize
+from dockyard.layers.tarreader import BLOCK, CHUNK, EntryType, TarEntry, normalize
 from dockyard.layers.whiteout import opaque_marker_for, whiteout_for
 
+_USTAR = struct.Struct("100s48s8sc100s8s64x16s155s12x")
+_NO_DEVS = b"0000000\0" * 2
+_ENC = sys.getfilesystemencoding()
+_FILE, _DIR, _HARDLINK = EntryType.FILE, EntryType.DIR, EntryType.HARDLINK
 _FLAGS = {EntryType.FILE: b"0", EntryType.HARDLINK: b"1", EntryType.SYMLINK: b"2", EntryType.CHAR: b"3",
           EntryType.BLOCK: b"4", EntryType.DIR: b"5", EntryType.FIFO: b"6"}
 #: Xattrs that describe the build host, not the image; never written into a layer.
@@ -65,27 +72,39 @@ class TarWriter:
             return
         if path == ".." or path.startswith("../") or "/../" in path or path.endswith("/.."):
             raise InvalidArgument(f"refusing to write tar entry {entry.path!r}: it escapes the root")
-        size = entry.size if entry.type is EntryType.FILE else 0
-        mtime = entry.mtime if self._clamp is None else min(entry.mtime, self._clamp)
-        link = normalize(entry.linkname) if entry.type is EntryType.HARDLINK else entry.linkname
+        kind = entry.type
+        size = entry.size if kind is _FILE else 0
+        mtime = entry.mtime if self._clamp is None or entry.mtime <= self._clamp else self._clamp
         pax: dict[bytes, bytes] = {}
-        name, prefix = _fit_name(os.fsencode(path) + (b"/" if entry.type is EntryType.DIR else b""), pax)
-        blink = os.fsencode(link)
-        if len(blink) > 100 or not blink.isascii():
-            pax[b"linkpath"], blink = blink, blink[:100]
+        name, prefix = _fit_name(path.encode(_ENC, "surrogateescape") + (b"/" if kind is _DIR else b""), pax)
+        blink = b""
+        if entry.linkname:
+            blink = (normalize(entry.linkname) if kind is _HARDLINK else entry.linkname).encode(_ENC, "surrogateescape")
+            if len(blink) > 100 or not blink.isascii():
+                pax[b"linkpath"], blink = blink, blink[:100]
         uid, gid = _fit(entry.uid, 8, b"uid", pax), _fit(entry.gid, 8, b"gid", pax)
         bsize, bmtime = _fit(size, 12, b"size", pax), _fit(mtime, 12, b"mtime", pax)
-        for key in sorted(k for k in entry.xattrs if keep_xattr(k)):
-            pax[b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape")] = entry.xattrs[key]
-        if entry.devmajor >= 8**7 or entry.devminor >= 8**7 or min(entry.devmajor, entry.devminor) < 0:
-            raise InvalidArgument(f"{path!r}: device numbers {entry.devmajor}:{entry.devminor} do not fit in ustar")
+        if entry.xattrs:
+            for key in sorted(k for k in entry.xattrs if keep_xattr(k)):
+                pax[b"SCHILY.xattr." + key.encode("utf-8", "surrogateescape")] = entry.xattrs[key]
+        devs = _NO_DEVS
+        if entry.devmajor or entry.devminor:
+            if not (0 <= entry.devmajor < 8**7 and 0 <= entry.devminor < 8**7):
+                raise InvalidArgument(f"{path!r}: device {entry.devmajor}:{entry.devminor} does not fit in ustar")
+            devs = b"%07o\0%07o\0" % (entry.devmajor, entry.devminor)
+        write = self._sink.write
         if pax:
             records = b"".join(_record(k, pax[k]) for k in sorted(pax))
-            self._sink.write(_header(b"././@PaxHeader", b"", b"x", size=len(records)))
-            self._sink.write(records + bytes(-len(records) % BLOCK))
-        self._sink.write(_header(name, prefix, _FLAGS[entry.type], mode=entry.mode & 0o7777, uid=uid, gid=gid,
-                                 size=bsize, mtime=bmtime, link=blink, major=entry.devmajor, minor=entry.devminor))
-        if size:
+            write(_header(b"././@PaxHeader", b"", b"x", _nums(0, 0, 0, len(records), 0), b""))
+            write(records + bytes(-len(records) % BLOCK))
+        header = _header(name, prefix, _FLAGS[kind], _nums(entry.mode & 0o7777, uid, gid, bsize, bmtime), blink,
+                         devs=devs)
+        if not size:
+            write(header)
+        elif isinstance(body, bytes) and len(body) == size:
+            write(b"".join((header, body, bytes(-size % BLOCK))))
+        else:
+            write(header)
             self._body(path, size, body)
         self.entries += 1
         self.file_bytes += size
@@ -110,10 +129,6 @@ class TarWriter:
     def close(self) -> None:
         """Write the end-of-archive marker (two zero blocks)."""
         self._sink.write(bytes(2 * BLOCK))
-
-
-def _oct(value: int, width: int) -> bytes:
-    return b"%0*o\0" % (width - 1, value)
 
 
 def _fit(value: int, width: int, key: bytes, pax: dict[bytes, bytes]) -> int:
@@ -143,13 +158,15 @@ def _record(key: bytes, value: bytes) -> bytes:
     return b"%d" % total + payload
 
 
-def _header(name: bytes, prefix: bytes, flag: bytes, *, mode: int = 0, uid: int = 0, gid: int = 0, size: int = 0,
-            mtime: int = 0, link: bytes = b"", major: int = 0, minor: int = 0) -> bytes:
-    block = bytearray(_HEADER.pack(name, _oct(mode, 8), _oct(uid, 8), _oct(gid, 8), _oct(size, 12),
-                                   _oct(mtime, 12), b" " * 8, flag, link, b"ustar\0", b"00", b"", b"",
-                                   _oct(major, 8), _oct(minor, 8), prefix))
-    block[148:156] = b"%06o\0 " % sum(block)
-    return bytes(block)
+def _nums(mode: int, uid: int, gid: int, size: int, mtime: int) -> bytes:
+    return b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
+
+
+def _header(name: bytes, prefix: bytes, flag: bytes, nums: bytes, link: bytes, *, devs: bytes = b"") -> bytes:
+    block = _USTAR.pack(name, nums, b"        ", flag, link, b"ustar\x0000", devs or _NO_DEVS, prefix)
+    # adler32's low half is 1 + sum(bytes) mod 65521, exact for 256-byte halves: a C-speed byte sum.
+    chk = (zlib.adler32(block[:256]) & 0xFFFF) + (zlib.adler32(block[256:]) & 0xFFFF) - 2
+    return b"%s%06o\0 %s" % (block[:148], chk, block[156:])
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +259,7 @@ def write_tree(root: str | os.PathLike[str], sink: BinaryIO, *, source_date_epoc
     sockets: list[str] = []
     with TarWriter(sink, clamp_mtime=resolve_epoch(source_date_epoch)) as writer:
         for _, rel, st in found:
-            full = os.path.join(top, rel)
+            full = f"{top}/{rel}"
             entry = _from_stat(rel, full, st, xattrs)
             if entry is None:
                 sockets.append(rel)
@@ -253,8 +270,17 @@ def write_tree(root: str | os.PathLike[str], sink: BinaryIO, *, source_date_epoc
                     entry = entry._replace(type=EntryType.HARDLINK, size=0, linkname=primary)
             if entry.type is EntryType.FILE and entry.size:
                 fd = os.open(full, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
-                with open(fd, "rb", buffering=0) as body:
-                    writer.add(entry, body)
+                try:
+                    if entry.size <= CHUNK:  # one read, no file object: most files in a layer are small
+                        data = os.read(fd, entry.size)
+                        if len(data) != entry.size:
+                            raise Conflict(f"{rel!r} changed size while archiving")
+                        writer.add(entry, data)
+                    else:
+                        with open(fd, "rb", buffering=0, closefd=False) as body:
+                            writer.add(entry, body)
+                finally:
+                    os.close(fd)
             else:
                 writer.add(entry)
     return TreeStats(writer.entries, writer.file_bytes, tuple(sockets))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from dockyard.oci.config import History, ImageConfig, RunConfig
@@ -20,7 +20,7 @@ class Addendum:
     """A layer to append and the history entry that explains it."""
 
     layer: Layer
-    history: History = History()
+    history: History = field(default_factory=History)
 
 
 class MutatedImage:

@@ -11,6 +11,7 @@ As in skopeo, the path ends at the first ':' after the transport name.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -34,10 +35,12 @@ class Location:
     path: Path | None = None
     tag: str | None = None
     reference: Reference | None = None
+    #: For the store: the text as given (a name, a digest or a short image ID).
+    text: str | None = None
 
     def __str__(self) -> str:
         if self.transport is Transport.STORE:
-            return f"store:{self.reference.familiar if self.reference else ''}"
+            return f"store:{self.reference.familiar if self.reference else self.text}"
         suffix = f":{self.tag}" if self.tag else ""
         return f"{self.transport.value}:{self.path}{suffix}"
 
@@ -48,7 +51,7 @@ def parse_location(text: str, *, default_tag: bool = True) -> Location:
     if sep and prefix in {t.value for t in Transport}:
         transport = Transport(prefix)
         if transport is Transport.STORE:
-            return Location(transport, reference=Reference.parse(rest, default_tag=default_tag))
+            return _store(rest, default_tag)
         path, _, tag = rest.partition(":")
         if not path:
             raise InvalidReference(f"invalid reference {text!r}: {prefix}: needs a path")
@@ -58,4 +61,18 @@ def parse_location(text: str, *, default_tag: bool = True) -> Location:
     if prefix in ("docker", "dir", "containers-storage", "docker-daemon") and sep:
         raise InvalidReference(f"transport {prefix!r} is not supported yet in {text!r}",
                                hint="use oci:, oci-archive:, docker-archive: or a store name")
-    return Location(Transport.STORE, reference=Reference.parse(text, default_tag=default_tag))
+    return _store(text, default_tag)
+
+
+_ID = re.compile(r"(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128}|[a-f0-9]{4,128})")
+
+
+def _store(text: str, default_tag: bool) -> Location:
+    """A store location: a name, or an image ID / digest (the store resolves those itself)."""
+    try:
+        ref = Reference.parse(text, default_tag=default_tag)
+    except InvalidReference:
+        if not _ID.fullmatch(text):
+            raise
+        ref = None
+    return Location(Transport.STORE, reference=ref, text=text)

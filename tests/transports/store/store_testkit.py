@@ -56,6 +56,7 @@ def make_image(
     layer_size: int = 100,
     created: str = "2024-01-02T03:04:05Z",
     shared_layer: bytes | None = None,
+    docker: bool = False,
 ) -> BlobImage:
     """An image whose content depends on `seed`; its blobs go into `source`."""
     descs: list[Descriptor] = []
@@ -67,20 +68,22 @@ def make_image(
     for tar in contents:
         gz = gzip.compress(tar, mtime=0)
         source.add(gz)
-        descs.append(Descriptor.for_bytes(MediaType.OCI_LAYER_GZIP, gz))
+        descs.append(Descriptor.for_bytes(MediaType.DOCKER_LAYER_GZIP if docker else MediaType.OCI_LAYER_GZIP, gz))
         diff_ids.append(Digest.of(tar))
     config = ImageConfig.build(platform or Platform("linux", "amd64"), diff_ids, created=created,
                                config=RunConfig(labels={"seed": seed}, cmd=("/bin/sh",)))
     source.add(config.raw)
-    manifest = ImageManifest.build(Descriptor.for_bytes(MediaType.OCI_CONFIG, config.raw), descs)
+    config_type = MediaType.DOCKER_CONFIG if docker else MediaType.OCI_CONFIG
+    manifest = ImageManifest.build(Descriptor.for_bytes(config_type, config.raw), descs,
+                                   media_type=MediaType.DOCKER_MANIFEST if docker else MediaType.OCI_MANIFEST)
     source.add(manifest.raw)
     return BlobImage(source, manifest.raw)
 
 
-def make_index(source: MemoryBlobs, images: list[BlobImage]) -> BlobIndex:
-    """An index over images (platform taken from each config)."""
+def make_index(source: MemoryBlobs, images: list[BlobImage], *, docker: bool = False) -> BlobIndex:
+    """An index (or Docker manifest list) over images, platform taken from each config."""
     descs = [img.manifest().descriptor(platform=img.config().platform) for img in images]
-    index = IndexManifest.build(descs)
+    index = IndexManifest.build(descs, media_type=MediaType.DOCKER_MANIFEST_LIST if docker else MediaType.OCI_INDEX)
     source.add(index.raw)
     return BlobIndex(source, index.raw)
 

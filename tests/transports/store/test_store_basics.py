@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ from dockyard.transports.store import Store, default_store_root, dockyard_home
 
 
 @pytest.fixture
-def store() -> Store:
+def store() -> Iterator[Store]:
     with Store.open() as s:
         yield s
 
@@ -255,3 +256,15 @@ def test_store_put_blob_is_idempotent(store: Store, src: MemoryBlobs) -> None:
     assert {r.tag for r in store.list()} == {"1", "2"}
     validate(store.get("a:2"))
     assert Digest.of((store.root / "blobs" / "sha256" / cfg.digest.encoded).read_bytes()) == cfg.digest
+
+
+def test_store_docker_schema2_manifest_list(store: Store, src: MemoryBlobs) -> None:
+    amd = make_image(src, "d-amd", docker=True)
+    arm = make_image(src, "d-arm", platform=Platform("linux", "arm", "v7"), docker=True)
+    lst = make_index(src, [amd, arm], docker=True)
+    desc = store.write(lst, ["docker/list:1"])
+    assert desc.media_type == MediaType.DOCKER_MANIFEST_LIST
+    validate(store.get("docker/list:1"))
+    [row] = store.list()
+    assert row.platforms == (Platform("linux", "amd64"), Platform("linux", "arm", "v7"))
+    assert store.resolve(str(amd.digest())).media_type == MediaType.DOCKER_MANIFEST

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from store_testkit import MemoryBlobs, blob_files, make_image, make_index
 
-from dockyard.errors import BlobUnknown, DigestMismatch, InvalidArgument, SizeMismatch
+from dockyard.errors import BlobUnknown, DigestMismatch, InvalidArgument, InvalidContent, SizeMismatch, Unsupported
 from dockyard.image.validate import validate
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
@@ -18,6 +20,7 @@ from dockyard.oci.protocols import Layer
 from dockyard.oci.reference import Reference
 from dockyard.transports.blobs import BlobImage, BlobIndex
 from dockyard.transports.store import Store
+from dockyard.transports.store.db import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -145,3 +148,21 @@ def test_store_endless_stream_is_cut_at_declared_size(store: Store) -> None:
     with pytest.raises(SizeMismatch):
         store.put_blob(desc, io.BufferedReader(Endless()))
     assert_empty(store)
+
+
+def test_store_unusable_locations_and_databases(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(InvalidArgument, match="cannot create the local store"):
+        Store.open(tmp_path / "file" / "store")
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "store.db").write_bytes(b"this is not an sqlite database" * 100)
+    with pytest.raises(InvalidContent, match="store database"):
+        Store.open(damaged)
+    newer = tmp_path / "newer"
+    Store.open(newer).close()
+    conn = sqlite3.connect(newer / "store.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(Unsupported, match="schema version"):
+        Store.open(newer)

@@ -6,6 +6,15 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from dockyard.cli.commands import version
+    from dockyard.cli.commands import archive, copy, images, import_, inspect, prune, tag, version
 
+    app.command("import")(import_.import_)
+    app.command("images")(images.images)
+    app.command("inspect")(inspect.inspect)
+    app.command("tag")(tag.tag)
+    app.command("rmi")(tag.rmi)
+    app.command("copy")(copy.copy)
+    app.command("save")(archive.save)
+    app.command("load")(archive.load)
+    app.command("prune")(prune.prune)
     app.command("version")(version.version)

@@ -41,8 +41,9 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
-from dockyard.errors import Unsupported
+from dockyard.errors import Conflict, InvalidContent, Unsupported
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
 from dockyard.oci.platform import Platform
@@ -130,18 +131,35 @@ def _row(r: sqlite3.Row) -> ImageRow:
     )
 
 
+@contextmanager
+def _translated(path: Path) -> Iterator[None]:
+    """SQLite failures as dockyard errors: a lock held too long is a Conflict, a broken file bad content."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise Conflict(f"the store database {path} stayed locked by another process: {exc}",
+                           hint="retry when the other dockyard command has finished") from None
+        raise InvalidContent(f"the store database {path} cannot be used: {exc}") from None
+    except sqlite3.DatabaseError as exc:
+        raise InvalidContent(f"the store database {path} is damaged: {exc}",
+                             hint="move it away and re-import your images; blob files are kept separately") from None
+
+
 class MetaDB:
     """One connection to `store.db`; safe to share between threads (calls are serialized)."""
 
     def __init__(self, paths: StorePaths) -> None:
-        self._conn = sqlite3.connect(paths.db, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.row_factory = sqlite3.Row
+        self._path = paths.db
         self._mutex = threading.RLock()
-        self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self._conn.execute("PRAGMA foreign_keys = ON")
-        self._conn.execute("PRAGMA synchronous = NORMAL")
-        self._initialize(paths)
+        with _translated(self._path):
+            self._conn = sqlite3.connect(paths.db, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                         check_same_thread=False)
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._initialize(paths)
 
     def _initialize(self, paths: StorePaths) -> None:
         version = self._version()
@@ -174,7 +192,7 @@ class MetaDB:
     @contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:
         """A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        with self._mutex:
+        with self._mutex, _translated(self._path):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -184,7 +202,7 @@ class MetaDB:
             self._conn.execute("COMMIT")
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._mutex:
+        with self._mutex, _translated(self._path):
             return self._conn.execute(sql, args).fetchall()
 
     # -- writes -----------------------------------------------------------------------------

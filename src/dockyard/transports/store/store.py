@@ -56,7 +56,11 @@ class Store:
 
     def __init__(self, root: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.paths = StorePaths(root)
-        self.paths.create()
+        try:
+            self.paths.create()
+        except OSError as exc:
+            raise InvalidArgument(f"cannot create the local store at {root}: {exc.strerror}",
+                                  hint="set DOCKYARD_HOME to a writable folder") from None
         self.blobs = BlobStore(self.paths)
         self.lock = StoreLock(self.paths.lock, self.paths.gate)
         self.meta = MetaDB(self.paths)
@@ -170,7 +174,7 @@ class Store:
 
     def untag(self, ref: Reference | str) -> Digest:
         """Remove one name, keeping the image (it may become dangling); returns the digest it named."""
-        name = _name(ref) if isinstance(ref, str) else ref
+        name = _name(ref)
         digest = name.digest or self.meta.by_name(name)
         if digest is not None:
             removed, _ = self.meta.remove_names([name], digest, delete_unnamed=False)
@@ -263,8 +267,7 @@ class Store:
         return desc
 
     def _by_reference(self, ref: Reference) -> tuple[Descriptor, Reference | None]:
-        if ref.tag is None and ref.digest is None:
-            ref = ref.with_tag("latest")
+        ref = _name(ref)
         if ref.digest is not None:
             desc = self._by_digest(ref.digest)
             names = self.meta.names(ref.digest).get(ref.digest, [])
@@ -278,7 +281,9 @@ class Store:
 
 
 def _name(ref: Reference | str) -> Reference:
-    return ref if isinstance(ref, Reference) else Reference.parse(ref)
+    """A parsed reference; a bare name means its `latest` tag, as in docker."""
+    parsed = ref if isinstance(ref, Reference) else Reference.parse(ref)
+    return parsed.with_tag("latest") if parsed.tag is None and parsed.digest is None else parsed
 
 
 def _tag_ref(ref: Reference | str) -> Reference:

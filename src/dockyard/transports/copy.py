@@ -1,0 +1,35 @@
+"""`copy`: any transport to any transport, whole indexes by default or one platform on request."""
+
+from __future__ import annotations
+
+from dockyard.image.select import select_image
+from dockyard.oci.platform import Platform
+from dockyard.transports.location import Location, Transport, parse_location
+from dockyard.transports.resolve import BlobCallback, Written, open_location, write_location
+
+
+def source_name(loc: Location) -> str | None:
+    """The name a source carries, used to name the destination when it names nothing itself."""
+    if loc.transport is Transport.STORE:
+        return loc.reference.familiar if loc.reference and loc.reference.tag else None
+    return loc.tag if loc.tag and not loc.tag.startswith("@") else None
+
+
+def copy(src: str, dst: str, *, platform: Platform | None = None,
+         on_blob: BlobCallback | None = None) -> Written:
+    """Copy the image or index `src` names to `dst`, byte for byte.
+
+    With `platform`, an index is narrowed to that one image. Digests never change: blobs and manifests
+    are copied as stored, never recompressed or re-serialized.
+    """
+    source = parse_location(src)
+    dest = parse_location(dst, default_tag=True)
+    artifact = open_location(source)
+    if platform is not None:
+        artifact = select_image(artifact, platform)
+    name = source_name(source)
+    if dest.transport in (Transport.OCI, Transport.OCI_ARCHIVE) and name and ":" in name:
+        name = name.rsplit(":", 1)[1]  # layouts carry the tag as ref.name, as skopeo writes it
+    elif dest.transport is Transport.DOCKER_ARCHIVE and source.transport in (Transport.OCI, Transport.OCI_ARCHIVE):
+        name = None  # a bare layout tag is not a repository name; the destination must name one
+    return write_location(dest, artifact, source_name=name, platform=platform, on_blob=on_blob)

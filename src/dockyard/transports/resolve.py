@@ -1,0 +1,85 @@
+"""From a transport reference to an image: open any source, write to any destination."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dockyard.errors import InvalidArgument
+from dockyard.image.select import select_image
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest
+from dockyard.oci.platform import Platform
+from dockyard.oci.protocols import Image, ImageIndex
+from dockyard.oci.reference import Reference
+from dockyard.transports import archive, layout, ociarchive
+from dockyard.transports.location import Location, Transport, parse_location
+
+Artifact = Image | ImageIndex
+BlobCallback = Callable[[Descriptor, bool], None]
+
+
+def open_location(loc: Location | str) -> Artifact:
+    """The image or index a transport reference names."""
+    loc = parse_location(loc) if isinstance(loc, str) else loc
+    if loc.transport is Transport.STORE:
+        from dockyard.transports.store import Store
+
+        assert loc.text is not None
+        return Store.open().get(loc.text)
+    assert loc.path is not None
+    if loc.transport is Transport.OCI:
+        found = layout.Layout.open(loc.path)
+        if loc.tag and loc.tag.startswith("@"):
+            return found.get_digest(Digest.parse(loc.tag[1:]))
+        return found.get(loc.tag)
+    if loc.transport is Transport.OCI_ARCHIVE:
+        return ociarchive.OciArchive.open(loc.path).get(loc.tag)
+    return archive.DockerArchive.open(loc.path).image(loc.tag)
+
+
+def open_image(loc: Location | str, platform: Platform | None = None) -> Image:
+    """One image: an index is narrowed to `platform` (default: this machine's)."""
+    return select_image(open_location(loc), platform)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a write produced."""
+
+    destination: str
+    descriptor: Descriptor
+    names: tuple[str, ...]
+
+
+def _name_for(loc: Location, source_name: str | None) -> str | None:
+    """The tag/name to record at the destination (its own, else the source's)."""
+    if loc.tag:
+        return loc.tag
+    return source_name
+
+
+def write_location(loc: Location | str, artifact: Artifact, *, source_name: str | None = None,
+                   platform: Platform | None = None, on_blob: BlobCallback | None = None) -> Written:
+    """Write `artifact` to a transport reference. docker-archive holds single images only."""
+    loc = parse_location(loc) if isinstance(loc, str) else loc
+    if loc.transport is Transport.STORE:
+        from dockyard.transports.store import Store
+
+        if loc.reference is None or loc.reference.digest is not None:
+            raise InvalidArgument(f"cannot name a destination by digest: {loc.reference}")
+        desc = Store.open().write(artifact, [loc.reference])
+        return Written(str(loc), desc, (loc.reference.familiar,))
+    assert loc.path is not None
+    name = _name_for(loc, source_name)
+    if loc.transport is Transport.OCI:
+        desc = layout.write(loc.path, artifact, tag=name)
+    elif loc.transport is Transport.OCI_ARCHIVE:
+        desc = ociarchive.write(loc.path, artifact, tag=name)
+    else:
+        image = select_image(artifact, platform)
+        tags = [Reference.parse(name).familiar] if name else []
+        archive.write(loc.path, [(image, tags)])
+        desc = image.manifest().descriptor()
+    return Written(str(loc), desc, (name,) if name else ())
+

@@ -1,0 +1,102 @@
+"""`make demo`: build a tiny base image from this machine's busybox and walk it through every transport.
+
+Runs against a private store under ./demo-out (never the user's), prints each step and what it made.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "demo-out"
+DOCKYARD = [str(Path(sys.executable).parent / "dockyard")]
+
+
+def busybox() -> Path | None:
+    for candidate in ("/bin/busybox", "/usr/bin/busybox"):
+        if Path(candidate).exists():
+            return Path(candidate)
+    found = shutil.which("busybox")
+    return Path(found) if found else None
+
+
+def make_rootfs(target: Path) -> None:
+    """A minimal root filesystem: busybox and its applet links, or (without busybox) a static hello file."""
+    (target / "bin").mkdir(parents=True)
+    (target / "etc").mkdir()
+    (target / "tmp").mkdir(mode=0o1777)
+    (target / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
+    (target / "etc" / "group").write_text("root:x:0:\napp:x:1000:\n")
+    bb = busybox()
+    if bb is None:
+        print("  (busybox-static not installed: the image holds files only; apt-get install busybox-static)")
+        (target / "hello.txt").write_text("hello from dockyard\n")
+        return
+    shutil.copy2(bb, target / "bin" / "busybox")
+    subprocess.run([str(target / "bin" / "busybox"), "--install", "-s", str(target / "bin")], check=True)
+    # busybox --install writes absolute links to its own path; relink them inside the image
+    for link in (target / "bin").iterdir():
+        if link.is_symlink():
+            link.unlink()
+            link.symlink_to("busybox")
+
+
+def step(title: str, *args: str, quiet: bool = False) -> str:
+    if not quiet:
+        print(f"\n$ dockyard {' '.join(args)}    # {title}")
+    done = subprocess.run([*DOCKYARD, *args], capture_output=True, text=True)
+    if not quiet:
+        sys.stdout.write(done.stdout)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"demo step failed: dockyard {' '.join(args)}")
+    return done.stdout
+
+
+def main() -> None:
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir()
+    os.environ["DOCKYARD_HOME"] = str(OUT / "home")
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1700000000")
+    print(f"dockyard demo: a private store in {OUT / 'home'}, outputs in {OUT}")
+    with tempfile.TemporaryDirectory() as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        make_rootfs(rootfs)
+        step("import a root filesystem as an image", "import", str(rootfs), "-t", "demo/busybox:1.0",
+             "-c", 'CMD ["/bin/sh"]', "-c", "ENV PATH=/bin", "-c", "USER 1000",
+             "-m", "busybox from this machine")
+    step("name it again", "tag", "demo/busybox:1.0", "demo/busybox:latest")
+    step("list the store", "images")
+    step("inspect it", "inspect", "demo/busybox:1.0")
+    step("copy it to an OCI image layout", "copy", "demo/busybox:1.0", f"oci:{OUT / 'layout'}:1.0")
+    step("save it as a docker-archive (docker load reads it)", "save", "demo/busybox:1.0",
+         "-o", str(OUT / "busybox.tar"))
+    step("copy the layout to an oci-archive", "copy", f"oci:{OUT / 'layout'}:1.0",
+         f"oci-archive:{OUT / 'busybox.oci.tar'}")
+    step("load the archive back", "load", "-i", str(OUT / "busybox.tar"))
+    digests = {
+        "store": step("digest in the store", "inspect", "demo/busybox:1.0", "-o", "json", quiet=True),
+        "layout": step("digest in the layout", "inspect", f"oci:{OUT / 'layout'}:1.0", "-o", "json", quiet=True),
+        "archive": step("digest in the docker-archive", "inspect", f"docker-archive:{OUT / 'busybox.tar'}", "-o", "json", quiet=True),
+    }
+    import json
+
+    seen = {name: json.loads(text)["digest"] for name, text in digests.items()}
+    same = len(set(seen.values())) == 1
+    step("remove a name", "rmi", "demo/busybox:latest")
+    step("reclaim unused space (dry run)", "prune", "--all", "--dry-run")
+    print("\nsummary:")
+    for name, digest in seen.items():
+        print(f"  {name:<8} {digest}")
+    print(f"  digests identical across store, OCI layout and docker-archive: {'yes' if same else 'NO'}")
+    if not same:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
