@@ -7,10 +7,13 @@ import os
 import shutil
 import socket
 import stat
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from dockyard.testing.peers import require_tool
 
 #: Far in the future: passing it as source_date_epoch disables mtime clamping in round-trip tests.
 NO_CLAMP = 8**11 - 1
@@ -108,14 +111,10 @@ def tree(tmp_path: Path) -> Path:
 @pytest.fixture
 def busybox_root(tmp_path: Path) -> Path:
     """A real tiny rootfs: busybox-static plus its `--install -s` symlinks."""
-    from dockyard.testing.peers import require_tool
-
     require_tool("busybox")
     root = tmp_path / "busybox-root"
     (root / "bin").mkdir(parents=True)
     shutil.copy2("/bin/busybox", root / "bin" / "busybox")
-    import subprocess
-
     subprocess.run([str(root / "bin" / "busybox"), "--install", "-s", str(root / "bin")], check=True)
     (root / "etc").mkdir()
     (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from dockyard.errors import InvalidLayer, LimitExceeded, UnsafePath
+from dockyard.errors import InvalidArgument, InvalidLayer, LimitExceeded, UnsafePath
 from dockyard.layers.extract import extract_layers, extract_tar
+from dockyard.layers.members import Member, write_members
 from dockyard.layers.tarreader import EntryType
-from dockyard.layers.writer import Member, write_members, write_tree
+from dockyard.layers.writer import write_tree
 
 NO_CLAMP = 8**11 - 1
 
@@ -51,8 +52,9 @@ def test_round_trip_identical_tree(tmp_path: Path, tree: Path, snap: Callable[..
     result = extract_tar(buf, out, preserve_owners=True)
     assert snap(out) == snap(tree)
     assert result.hardlinks == 2 and result.symlinks == 4 and result.skipped_devices == 0
-    assert result.bytes == sum(p.stat().st_size for p in tree.rglob("*") if p.is_file() and not p.is_symlink()) - 2 * len(
-        (tree / "etc" / "passwd").read_bytes())
+    regular = [p for p in tree.rglob("*") if p.is_file() and not p.is_symlink()]
+    linked = 2 * (tree / "etc" / "passwd").stat().st_size  # two hardlinks carry no body
+    assert result.bytes == sum(p.stat().st_size for p in regular) - linked
     big = (out / "sparse.img").stat()
     assert big.st_size == 12 << 20 and big.st_blocks * 512 <= 1 << 20  # holes stay holes
 
@@ -268,3 +270,14 @@ def test_directory_mtimes_survive_children(tmp_path: Path) -> None:
     extract_tar(buf, tmp_path / "out")
     assert int((tmp_path / "out" / "d").stat().st_mtime) == 1000
     assert int((tmp_path / "out" / "d" / "f").stat().st_mtime) == 2000
+
+
+def test_target_must_be_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidArgument, match="not a directory"):
+        extract_tar(tar_bytes([Member.file("a", b"a")]), tmp_path / "file")
+
+
+def test_entry_under_a_regular_file_is_invalid(tmp_path: Path) -> None:
+    with pytest.raises(InvalidLayer, match="'f' is not a directory"):
+        extract_tar(hostile(("f", tarfile.REGTYPE, "", b"x"), ("f/child", tarfile.REGTYPE, "", b"y")), tmp_path)

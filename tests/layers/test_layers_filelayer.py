@@ -16,8 +16,8 @@ from dockyard.errors import InvalidArgument, InvalidLayer, NotFound
 from dockyard.layers.compression import decompress
 from dockyard.layers.extract import extract_layers
 from dockyard.layers.filelayer import FileLayer, build_layer, layer_from_tar
+from dockyard.layers.members import Member, write_members
 from dockyard.layers.tarreader import iter_entries
-from dockyard.layers.writer import Member, write_members
 from dockyard.oci.digest import Digest
 from dockyard.oci.mediatype import Compression, MediaType
 from dockyard.oci.protocols import Layer

@@ -58,18 +58,26 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+def _usage(exc: click_exc.UsageError) -> str:
+    """A usage error as one line, with where to find help (click prints a usage block instead)."""
+    message = exc.format_message().replace("Value error, ", "").rstrip(".")
+    path = exc.ctx.command_path if exc.ctx is not None else "dockyard"
+    return f"{message} (see '{path} --help')"
+
+
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     try:
-        app(args=argv, standalone_mode=False)
+        app(args=argv, prog_name="dockyard", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except click_exc.NoArgsIsHelpError as exc:
         exc.show()
         sys.exit(0)
+    except click_exc.UsageError as exc:
+        _fail(_usage(exc), exc.exit_code)
     except click_exc.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        _fail(exc.format_message(), exc.exit_code)
     except typer.Abort:
         _fail("aborted", 130)
     except KeyboardInterrupt:
@@ -78,13 +86,13 @@ def run(argv: list[str] | None = None) -> None:
         if _state["debug"]:
             traceback.print_exc()
         _fail(exc.diagnostics(), exc.exit_code)
+    except BrokenPipeError:  # pragma: no cover - `dockyard images | head`; before OSError, its base class
+        os._exit(0)
     except OSError as exc:
         if _state["debug"]:
             traceback.print_exc()
         where = f": {exc.filename}" if exc.filename else ""
         _fail(f"{exc.strerror or exc}{where}", 1)
-    except BrokenPipeError:  # pragma: no cover - `dockyard images | head`
-        os._exit(0)
 
 
 if __name__ == "__main__":

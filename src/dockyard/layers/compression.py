@@ -45,9 +45,7 @@ class _Bounded(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+        n = _readinto(self._inner, buffer)
         self.produced += n
         if self.produced > self._limit:
             raise LimitExceeded(f"layer expands past the {self._limit}-byte limit")
@@ -73,11 +71,15 @@ class _CountingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
+        n = _readinto(self._inner, buffer)
         self.consumed += n
         return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Hands the inner stream's bytes on without a copy (zstandard's reader calls read, isal readinto)."""
+        data = self._inner.read(size)
+        self.consumed += len(data)
+        return data
 
     def close(self) -> None:
         self._inner.close()
@@ -101,7 +103,8 @@ def decompress(stream: BinaryIO, compression: Compression | None = None, *,
     if compression is Compression.GZIP:
         inner = cast(BinaryIO, igzip.IGzipFile(fileobj=counter, mode="rb"))  # type: ignore[no-untyped-call]
     else:
-        reader = zstandard.ZstdDecompressor().stream_reader(cast(BinaryIO, counter), read_across_frames=True)
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            cast(BinaryIO, counter), read_size=READ_CHUNK, read_across_frames=True)
         inner = cast(BinaryIO, reader)
     return cast(BinaryIO, io.BufferedReader(_Bounded(inner, counter, limit), READ_CHUNK))
 
@@ -115,14 +118,21 @@ class _Passthrough(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        n = len(data)
-        buffer[:n] = data
-        return n
+        return _readinto(self._inner, buffer)
 
     def close(self) -> None:
         self._inner.close()
         super().close()
+
+
+def _readinto(stream: BinaryIO, buffer: memoryview) -> int:
+    """Fill `buffer` from `stream`, in place when the stream supports readinto (saves a copy per chunk)."""
+    readinto = getattr(stream, "readinto", None)
+    if readinto is not None:
+        return int(readinto(buffer) or 0)
+    data = stream.read(len(buffer))
+    buffer[: len(data)] = data
+    return len(data)
 
 
 def compressor(sink: BinaryIO, compression: Compression, *, level: int | None = None,

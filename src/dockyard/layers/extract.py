@@ -7,7 +7,6 @@ image spec's "Applying Changesets" says: a whiteout or opaque marker only hides 
 
 from __future__ import annotations
 
-import errno
 import os
 import shutil
 import stat
@@ -15,13 +14,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from typing import BinaryIO
 
-from dockyard.errors import InvalidLayer, LimitExceeded, UnsafePath
+from dockyard.errors import InvalidArgument, InvalidLayer, LimitExceeded, UnsafePath
 from dockyard.layers.compression import MAX_UNCOMPRESSED, decompress
-from dockyard.layers.tarreader import CHUNK, EntryType, TarEntry, TarReader
+from dockyard.layers.safedir import DIR_FLAGS, chmod_nofollow, lstat_at, walk, write_all
+from dockyard.layers.tarformat import BLOCK, CHUNK, EntryType, TarEntry, escapes
+from dockyard.layers.tarreader import TarReader
 from dockyard.layers.whiteout import is_opaque_marker, is_whiteout, is_whiteout_meta, opaque_dir, whiteout_target
 from dockyard.oci.protocols import Layer
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _ZEROS = bytes(CHUNK)
 
 
@@ -42,7 +42,7 @@ class ExtractResult:
     skipped_devices: int = 0
     """Device nodes not created (no `allow_devices`, or not root)."""
     skipped_xattrs: int = 0
-    """Xattrs the filesystem or our privileges refused."""
+    """Xattrs not applied: not asked for (`preserve_xattrs=False`), or refused by the filesystem."""
 
 
 @dataclass(slots=True)
@@ -63,12 +63,17 @@ def extract_layers(layers: Iterable[Layer | BinaryIO], target: str | os.PathLike
                    max_bytes: int = MAX_UNCOMPRESSED) -> ExtractResult:
     """Apply `layers` (Layer objects, or tar streams, compressed or not) in order into `target` (created if missing).
 
+    Streams are consumed (and may be closed); Layer objects are opened and closed here.
+
     Raises UnsafePath for `..`, paths through symlinks and escaping hardlinks, InvalidLayer for corrupt tars,
     LimitExceeded when file content passes `max_bytes`. Setuid/setgid bits and owners are kept only with
     `preserve_owners`; device nodes are made only with `allow_devices` when running as root.
     """
-    os.makedirs(target, exist_ok=True)
-    root = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.makedirs(target, exist_ok=True)
+        root = os.open(target, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileExistsError, NotADirectoryError):
+        raise InvalidArgument(f"extraction target {os.fspath(target)!r} is not a directory") from None
     try:
         ex = _Extractor(root, allow_devices and os.geteuid() == 0, preserve_owners, preserve_xattrs, max_bytes)
         for n, layer in enumerate(layers, 1):
@@ -92,7 +97,7 @@ def extract_tar(stream: BinaryIO, target: str | os.PathLike[str], *, allow_devic
 
 
 def _check(path: str, what: str) -> None:
-    if path == ".." or path.startswith("../") or "/../" in path or path.endswith("/.."):
+    if escapes(path):
         raise UnsafePath(f"{what}: entry {path!r} escapes the root with '..'")
 
 
@@ -103,6 +108,7 @@ class _Extractor:
         self.dirs: dict[str, TarEntry] = {}  # directory metadata applied at the very end (modes may forbid writes)
         self.layer: set[str] = set()  # paths this layer wrote, and their ancestors: whiteouts must spare them
         self.cache: tuple[str, int] | None = None
+        self.buffer = memoryview(bytearray(CHUNK))
         self.what = ""
 
     def apply(self, stream: BinaryIO, what: str) -> None:
@@ -146,7 +152,7 @@ class _Extractor:
         parent = self._parent(path, create=True)
         assert parent is not None
         name = path.rpartition("/")[2]
-        existing = _lstat(parent, name)
+        existing = lstat_at(parent, name)
         if entry.type is EntryType.DIR:
             if existing is None or not stat.S_ISDIR(existing.st_mode):
                 if existing is not None:
@@ -169,9 +175,15 @@ class _Extractor:
             self.counts.symlinks += 1
         else:
             kind = {EntryType.FIFO: stat.S_IFIFO, EntryType.CHAR: stat.S_IFCHR, EntryType.BLOCK: stat.S_IFBLK}
-            os.mknod(name, kind[entry.type] | 0o600, os.makedev(entry.devmajor, entry.devminor), dir_fd=parent)
+            try:
+                os.mknod(name, kind[entry.type] | 0o600, os.makedev(entry.devmajor, entry.devminor), dir_fd=parent)
+            except PermissionError:
+                if entry.type is EntryType.FIFO:
+                    raise
+                self.counts.skipped_devices += 1  # root without CAP_MKNOD, as in most containers
+                return
             self.counts.specials += 1
-            _chmod_nofollow(parent, name, mode)
+            chmod_nofollow(parent, name, mode)
         if self.owners:
             os.chown(name, entry.uid, entry.gid, dir_fd=parent, follow_symlinks=False)
         os.utime(name, (entry.mtime, entry.mtime), dir_fd=parent, follow_symlinks=False)
@@ -181,13 +193,15 @@ class _Extractor:
             raise LimitExceeded(f"{self.what}: extracting {entry.path!r} would pass the {self.max_bytes}-byte limit")
         fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=parent)
         try:
-            buf = memoryview(bytearray(CHUNK))
+            buf, holes = self.buffer, False
             while n := reader.readinto(buf):
-                if _ZEROS.startswith(buf[:n]):
+                if n >= BLOCK and _ZEROS.startswith(buf[:n]):
                     os.lseek(fd, n, os.SEEK_CUR)  # leave a hole: sparse-ish files stay sparse
+                    holes = True
                 else:
-                    _write_all(fd, buf[:n])
-            os.ftruncate(fd, entry.size)
+                    write_all(fd, buf[:n])
+            if holes:
+                os.ftruncate(fd, entry.size)
             if self.owners:
                 os.fchown(fd, entry.uid, entry.gid)
             os.fchmod(fd, mode)
@@ -202,17 +216,17 @@ class _Extractor:
         link = entry.linkname
         if link in (".", entry.path):
             raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} points at {link!r}")
-        if link == ".." or link.startswith("../") or "/../" in link:
+        if escapes(link):
             raise UnsafePath(f"{self.what}: hardlink {entry.path!r} -> {link!r} points outside the root")
-        src_parent = self._walk(link.rpartition("/")[0] or ".", create=False)
+        src_parent = walk(self.root, link.rpartition("/")[0] or ".", create=False, what=self.what)
         src_name = link.rpartition("/")[2]
         try:
-            st = _lstat(src_parent, src_name) if src_parent is not None else None
+            st = lstat_at(src_parent, src_name) if src_parent is not None else None
             if st is None:
                 raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} -> {link!r}: target not extracted yet")
             if stat.S_ISDIR(st.st_mode):
                 raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} -> {link!r}: target is a directory")
-            if _lstat(parent, name) is not None:
+            if lstat_at(parent, name) is not None:
                 self._remove(parent, entry.path)
             os.link(src_name, name, src_dir_fd=src_parent, dst_dir_fd=parent, follow_symlinks=False)
         finally:
@@ -222,7 +236,7 @@ class _Extractor:
 
     def _opaque(self, directory: str) -> None:
         try:
-            fd = self._walk(directory, create=False)
+            fd = walk(self.root, directory, create=False, what=self.what)
         except UnsafePath:
             return
         if fd is None:
@@ -239,9 +253,9 @@ class _Extractor:
             if path not in self.layer:
                 self._remove(fd, path)
                 continue
-            st = _lstat(fd, name)
+            st = lstat_at(fd, name)
             if st is not None and stat.S_ISDIR(st.st_mode):
-                child = os.open(name, _DIR_FLAGS, dir_fd=fd)
+                child = os.open(name, DIR_FLAGS, dir_fd=fd)
                 try:
                     self._prune(child, path + "/")
                 finally:
@@ -249,7 +263,7 @@ class _Extractor:
 
     def _remove(self, parent: int, path: str) -> None:
         name = path.rpartition("/")[2]
-        st = _lstat(parent, name)
+        st = lstat_at(parent, name)
         if st is None:
             return
         if stat.S_ISDIR(st.st_mode):
@@ -271,48 +285,12 @@ class _Extractor:
         parent = path.rpartition("/")[0] or "."
         if self.cache is not None and self.cache[0] == parent:
             return self.cache[1]
-        fd = self._walk(parent, create=create)
+        fd = walk(self.root, parent, create=create, what=self.what)
         if fd is None:
             return None
         if self.cache is not None:
             os.close(self.cache[1])
         self.cache = (parent, fd)
-        return fd
-
-    def _walk(self, directory: str, *, create: bool) -> int | None:
-        """A new fd of `directory`, never following a symlink; None if missing and not `create`."""
-        fd = os.dup(self.root)
-        if directory == ".":
-            return fd
-        done: list[str] = []
-        try:
-            for part in directory.split("/"):
-                done.append(part)
-                try:
-                    nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-                except FileNotFoundError:
-                    if not create:
-                        os.close(fd)
-                        return None
-                    os.mkdir(part, 0o755, dir_fd=fd)
-                    nfd = os.open(part, _DIR_FLAGS, dir_fd=fd)
-                except OSError as exc:
-                    if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
-                        raise
-                    st = _lstat(fd, part)
-                    where = "/".join(done)
-                    if st is not None and stat.S_ISLNK(st.st_mode):
-                        raise UnsafePath(f"{self.what}: {where!r} is a symlink; refusing to go through it",
-                                         hint="layers must not place entries under a symlink") from None
-                    if not create:
-                        os.close(fd)
-                        return None
-                    raise InvalidLayer(f"{self.what}: {where!r} is not a directory but has entries under it") from None
-                os.close(fd)
-                fd = nfd
-        except BaseException:
-            os.close(fd)
-            raise
         return fd
 
     def _set_xattrs(self, fd: int, entry: TarEntry) -> None:
@@ -332,7 +310,7 @@ class _Extractor:
             self.cache = None
         for path in sorted(self.dirs, key=lambda p: p.count("/"), reverse=True):
             entry = self.dirs[path]
-            fd = self._walk(path, create=False)
+            fd = walk(self.root, path, create=False, what=self.what)
             if fd is None:
                 continue
             try:
@@ -343,25 +321,3 @@ class _Extractor:
                 os.utime(fd, (entry.mtime, entry.mtime))
             finally:
                 os.close(fd)
-
-
-def _lstat(dir_fd: int, name: str) -> os.stat_result | None:
-    try:
-        return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-
-
-def _write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data):]
-
-
-def _chmod_nofollow(parent: int, name: str, mode: int) -> None:
-    """chmod a just-made FIFO or device without following a symlink swapped in by a racer."""
-    fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
-    try:
-        if not stat.S_ISLNK(os.fstat(fd).st_mode):
-            os.chmod(f"/proc/self/fd/{fd}", mode)
-    finally:
-        os.close(fd)

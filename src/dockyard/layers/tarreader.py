@@ -1,6 +1,7 @@
 """A lean streaming tar reader: struct-parsed 512-byte headers (ustar, GNU long names, PAX) and bounded bodies.
 
-stdlib `tarfile` is about 6x slower on layers with many entries (DESIGN.md section 6); this is the hot path.
+This is the hot path of analysis (DESIGN.md section 6): on 63,633 entries it needs about 0.29 s of CPU where
+stdlib `tarfile` needs 1.45 s. Bodies are skipped by seeking when the stream can seek, else by reading.
 Paths are decoded as UTF-8 with `surrogateescape`, so `os.fsencode(entry.path)` gives back the archive bytes.
 """
 
@@ -10,35 +11,28 @@ import io
 import os
 import struct
 import zlib
-from collections.abc import Iterator, Mapping
-from enum import StrEnum
-from types import MappingProxyType
-from typing import BinaryIO, NamedTuple, cast
+from collections.abc import Iterator
+from typing import BinaryIO, cast
 
 from dockyard.errors import InvalidLayer, Unsupported
+from dockyard.layers.tarformat import (
+    BLOCK,
+    CHUNK,
+    HEADER_ONLY,
+    MAX_ENTRY_SIZE,
+    MAX_META_SIZE,
+    NO_XATTRS,
+    EntryType,
+    TarEntry,
+    normalize,
+    parse_pax,
+)
 
-BLOCK = 512
-#: Entries claiming more than this are refused as corrupt (a 1 TiB single file is not a real layer).
-MAX_ENTRY_SIZE = 1 << 40
-#: PAX headers and GNU long names larger than this are refused (Go's archive/tar uses the same cap).
-MAX_META_SIZE = 1 << 20
-CHUNK = 1 << 20
+#: Re-exported so readers need one import.
+__all__ = ["BLOCK", "CHUNK", "HEADER_ONLY", "EntryType", "TarEntry", "TarReader", "iter_entries", "normalize"]
+
 _HEADER = struct.Struct("100s8s8s8s12s12s8sc100s6s2s32s32s8s8s155s12x")
 _ZERO = bytes(BLOCK)
-
-
-class EntryType(StrEnum):
-    """What a tar entry is (GNU/PAX metadata entries never surface)."""
-
-    FILE = "file"
-    HARDLINK = "hardlink"
-    SYMLINK = "symlink"
-    CHAR = "char"
-    BLOCK = "block"
-    DIR = "dir"
-    FIFO = "fifo"
-
-
 _TYPES = {b"0": EntryType.FILE, b"\0": EntryType.FILE, b"7": EntryType.FILE, b"1": EntryType.HARDLINK,
           b"2": EntryType.SYMLINK, b"3": EntryType.CHAR, b"4": EntryType.BLOCK, b"5": EntryType.DIR,
           b"6": EntryType.FIFO, b"D": EntryType.DIR}
@@ -48,62 +42,15 @@ _META = frozenset({b"x", b"g", b"L", b"K", b"V", b"S", b"M"})
 _NS = b"\0 "
 _unpack = _HEADER.unpack
 _adler = zlib.adler32
-#: Types whose header `size` carries no body (as in Go's archive/tar and tarfile).
-HEADER_ONLY = frozenset({EntryType.HARDLINK, EntryType.SYMLINK, EntryType.CHAR, EntryType.BLOCK,
-                         EntryType.DIR, EntryType.FIFO})
-
-
-_NO_XATTRS: Mapping[str, bytes] = MappingProxyType({})
-
-
-class TarEntry(NamedTuple):
-    """One member of a tar stream, with PAX and GNU extensions already applied.
-
-    Immutable like our frozen dataclasses, but a NamedTuple: building one is 4x cheaper, which matters on the
-    hot path of 60,000-entry layers. Copy with changes via `entry._replace(...)`.
-    """
-
-    path: str
-    """Normalized: no leading `/` or `./`, no `.` or empty components, no trailing `/`; the root is `.`."""
-    type: EntryType
-    size: int = 0
-    """Bytes of body (0 for header-only types even when the header says otherwise)."""
-    mode: int = 0o644
-    """Permission bits only (`& 0o7777`)."""
-    uid: int = 0
-    gid: int = 0
-    uname: str = ""
-    gname: str = ""
-    mtime: int = 0
-    """Whole seconds since the epoch (fractional PAX times are truncated toward minus infinity)."""
-    linkname: str = ""
-    """Hardlinks: a normalized archive path. Symlinks: the raw target."""
-    devmajor: int = 0
-    devminor: int = 0
-    xattrs: Mapping[str, bytes] = _NO_XATTRS
-    """From PAX `SCHILY.xattr.NAME` records; values are raw bytes."""
-    offset: int = 0
-    """Where the body starts in the uncompressed tar stream."""
-
-
 _new_entry = tuple.__new__
-
-
-def normalize(name: str) -> str:
-    """An archive path without leading `/`, `./`, empty or `.` components; `..` is kept for callers to reject."""
-    if name.startswith("./"):
-        name = name[2:]
-    if name.endswith("/"):
-        name = name.rstrip("/")
-    if name and name[0] not in "./" and "//" not in name and "/./" not in name and not name.endswith("/."):
-        return name
-    return "/".join(p for p in name.split("/") if p and p != ".") or "."
 
 
 class TarReader:
     """Iterates the entries of a tar stream; `read`/`body` give the current entry's bytes, unread bytes are skipped.
 
-    The stream is consumed forward only (seeking is used to skip large bodies when the stream can seek).
+    The stream is consumed forward only. Malformed input raises InvalidLayer naming the offset (truncation, bad
+    checksum, bad numbers, implausible sizes, malformed PAX); GNU sparse and multi-volume entries raise Unsupported.
+    A stream that ends cleanly at a header boundary without the two zero blocks is accepted, as Go and tarfile do.
     """
 
     def __init__(self, stream: BinaryIO, *, what: str = "layer") -> None:
@@ -190,7 +137,7 @@ class TarReader:
                 raw = f[15].split(b"\0", 1)[0] + b"/" + raw
             link = names[1] if names[1] is not None else f[8].split(b"\0", 1)[0]
             uname, gname = f[11].split(b"\0", 1)[0], f[12].split(b"\0", 1)[0]
-            xattrs = _NO_XATTRS
+            xattrs = NO_XATTRS
             if pax or self._global:
                 pax = {**self._global, **pax}
                 if any(k.startswith("GNU.sparse.") for k in pax):
@@ -236,9 +183,9 @@ class TarReader:
         data = self._read_exact(size, "metadata")
         self._skip(-size % BLOCK)
         if flag == b"x":
-            pax.update(_parse_pax(data, self._where(start, "PAX header")))
+            pax.update(parse_pax(data, self._where(start, "PAX header")))
         elif flag == b"g":
-            self._global.update(_parse_pax(data, self._where(start, "PAX global header")))
+            self._global.update(parse_pax(data, self._where(start, "PAX global header")))
         else:
             names[flag == b"K"] = data.split(b"\0", 1)[0]
 
@@ -367,24 +314,3 @@ def _pax_int(pax: dict[str, bytes], key: str, default: int, where: str) -> int:
         return int(value)
     except ValueError:
         raise InvalidLayer(f"{where}: bad PAX {key} {value!r}") from None
-
-
-def _parse_pax(data: bytes, where: str) -> dict[str, bytes]:
-    """PAX records `LEN KEY=VALUE\\n`; values stay bytes (xattrs may be binary)."""
-    out: dict[str, bytes] = {}
-    pos, end = 0, len(data)
-    while pos < end:
-        if data[pos] == 0:
-            if data[pos:].strip(b"\0"):
-                raise InvalidLayer(f"{where}: malformed PAX record at byte {pos}")
-            break
-        space = data.find(b" ", pos, pos + 21)
-        length = int(data[pos:space]) if space > pos and data[pos:space].isdigit() else 0
-        if length <= space - pos or pos + length > end or data[pos + length - 1] != 0x0A:
-            raise InvalidLayer(f"{where}: malformed PAX record at byte {pos}")
-        key, eq, value = data[space + 1 : pos + length - 1].partition(b"=")
-        if not eq or not key:
-            raise InvalidLayer(f"{where}: malformed PAX record at byte {pos}")
-        out[key.decode("utf-8", "surrogateescape")] = value
-        pos += length
-    return out

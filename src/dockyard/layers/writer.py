@@ -14,13 +14,11 @@ import stat
 import struct
 import sys
 import zlib
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import BinaryIO, Self
 
 from dockyard.errors import Conflict, InvalidArgument
-from dockyard.layers.tarreader import BLOCK, CHUNK, EntryType, TarEntry, normalize
-from dockyard.layers.whiteout import opaque_marker_for, whiteout_for
+from dockyard.layers.tarformat import BLOCK, CHUNK, EntryType, TarEntry, escapes, normalize, pax_record
 
 _USTAR = struct.Struct("100s48s8sc100s8s64x16s155s12x")
 _NO_DEVS = b"0000000\0" * 2
@@ -70,7 +68,7 @@ class TarWriter:
         path = normalize(entry.path)
         if path == ".":
             return
-        if path == ".." or path.startswith("../") or "/../" in path or path.endswith("/.."):
+        if escapes(path):
             raise InvalidArgument(f"refusing to write tar entry {entry.path!r}: it escapes the root")
         kind = entry.type
         size = entry.size if kind is _FILE else 0
@@ -94,7 +92,7 @@ class TarWriter:
             devs = b"%07o\0%07o\0" % (entry.devmajor, entry.devminor)
         write = self._sink.write
         if pax:
-            records = b"".join(_record(k, pax[k]) for k in sorted(pax))
+            records = b"".join(pax_record(k, pax[k]) for k in sorted(pax))
             write(_header(b"././@PaxHeader", b"", b"x", _nums(0, 0, 0, len(records), 0), b""))
             write(records + bytes(-len(records) % BLOCK))
         header = _header(name, prefix, _FLAGS[kind], _nums(entry.mode & 0o7777, uid, gid, bsize, bmtime), blink,
@@ -150,14 +148,6 @@ def _fit_name(name: bytes, pax: dict[bytes, bytes]) -> tuple[bytes, bytes]:
     return name[:100], b""
 
 
-def _record(key: bytes, value: bytes) -> bytes:
-    payload = b" " + key + b"=" + value + b"\n"
-    total = len(payload) + len(str(len(payload)))
-    if len(str(total)) > len(str(len(payload))):
-        total += 1
-    return b"%d" % total + payload
-
-
 def _nums(mode: int, uid: int, gid: int, size: int, mtime: int) -> bytes:
     return b"%07o\0%07o\0%07o\0%011o\0%011o\0" % (mode, uid, gid, size, mtime)
 
@@ -169,63 +159,9 @@ def _header(name: bytes, prefix: bytes, flag: bytes, nums: bytes, link: bytes, *
     return b"%s%06o\0 %s" % (block[:148], chk, block[156:])
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
-    """An in-memory tar member (for synthetic layers and tests): an entry plus its file body."""
-
-    entry: TarEntry
-    data: bytes = b""
-
-    @classmethod
-    def file(cls, path: str, data: bytes, *, mode: int = 0o644, uid: int = 0, gid: int = 0, mtime: int = 0,
-             xattrs: Mapping[str, bytes] | None = None) -> Self:
-        return cls(TarEntry(path, EntryType.FILE, len(data), mode, uid, gid, mtime=mtime,
-                            xattrs=dict(xattrs or {})), data)
-
-    @classmethod
-    def dir(cls, path: str, *, mode: int = 0o755, uid: int = 0, gid: int = 0, mtime: int = 0) -> Self:
-        return cls(TarEntry(path, EntryType.DIR, 0, mode, uid, gid, mtime=mtime))
-
-    @classmethod
-    def symlink(cls, path: str, target: str, *, uid: int = 0, gid: int = 0, mtime: int = 0) -> Self:
-        return cls(TarEntry(path, EntryType.SYMLINK, 0, 0o777, uid, gid, mtime=mtime, linkname=target))
-
-    @classmethod
-    def hardlink(cls, path: str, target: str, *, mode: int = 0o644) -> Self:
-        return cls(TarEntry(path, EntryType.HARDLINK, 0, mode, linkname=target))
-
-    @classmethod
-    def device(cls, path: str, kind: EntryType, major: int, minor: int, *, mode: int = 0o666) -> Self:
-        return cls(TarEntry(path, kind, 0, mode, devmajor=major, devminor=minor))
-
-    @classmethod
-    def fifo(cls, path: str, *, mode: int = 0o644) -> Self:
-        return cls(TarEntry(path, EntryType.FIFO, 0, mode))
-
-    @classmethod
-    def whiteout(cls, path: str) -> Self:
-        """An entry deleting `path` from lower layers."""
-        return cls.file(whiteout_for(path), b"")
-
-    @classmethod
-    def opaque(cls, directory: str) -> Self:
-        """An entry hiding everything lower layers have in `directory`."""
-        return cls.file(opaque_marker_for(directory), b"")
-
-
 def path_key(path: str) -> bytes:
     """The sort key of normalized output: the path's bytes (parents sort before their children)."""
     return os.fsencode(normalize(path))
-
-
-def write_members(members: Iterable[Member], sink: BinaryIO, *, source_date_epoch: int | None = None,
-                  sort: bool = True) -> int:
-    """Write members as a normalized tar (sorted by path bytes unless `sort=False`); returns the entry count."""
-    items = sorted(members, key=lambda m: path_key(m.entry.path)) if sort else members
-    with TarWriter(sink, clamp_mtime=resolve_epoch(source_date_epoch)) as writer:
-        for member in items:
-            writer.add(member.entry, member.data)
-    return writer.entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,26 +175,42 @@ class TreeStats:
 
 def write_tree(root: str | os.PathLike[str], sink: BinaryIO, *, source_date_epoch: int | None = None,
                xattrs: bool = True) -> TreeStats:
-    """Write the tree under `root` (not `root` itself) as a normalized tar; hardlinks by (dev, inode)."""
+    """Write the tree under `root` (not `root` itself) as a normalized tar; hardlinks by (dev, inode).
+
+    Sockets are skipped (and listed in the result); an unreadable source path raises InvalidArgument.
+    """
     top = os.fspath(root)
     if not os.path.isdir(top):
         raise InvalidArgument(f"{top!r} is not a directory")
+    try:
+        return _write_tree(top, sink, resolve_epoch(source_date_epoch), xattrs)
+    except OSError as exc:
+        if exc.filename is None:  # the sink failed, not the source
+            raise
+        raise InvalidArgument(f"cannot archive {exc.filename!r}: {exc.strerror}") from exc
+
+
+def _scan(top: str) -> list[tuple[bytes, str, os.stat_result]]:
     found: list[tuple[bytes, str, os.stat_result]] = []
     stack = [""]
     while stack:
         rel = stack.pop()
-        with os.scandir(os.path.join(top, rel) if rel else top) as it:
+        with os.scandir(f"{top}/{rel}" if rel else top) as it:
             for dent in it:
                 sub = f"{rel}/{dent.name}" if rel else dent.name
                 st = dent.stat(follow_symlinks=False)
-                found.append((os.fsencode(sub), sub, st))
+                found.append((sub.encode(_ENC, "surrogateescape"), sub, st))
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(sub)
     found.sort(key=lambda item: item[0])
+    return found
+
+
+def _write_tree(top: str, sink: BinaryIO, clamp: int | None, xattrs: bool) -> TreeStats:
     first_link: dict[tuple[int, int], str] = {}
     sockets: list[str] = []
-    with TarWriter(sink, clamp_mtime=resolve_epoch(source_date_epoch)) as writer:
-        for _, rel, st in found:
+    with TarWriter(sink, clamp_mtime=clamp) as writer:
+        for _, rel, st in _scan(top):
             full = f"{top}/{rel}"
             entry = _from_stat(rel, full, st, xattrs)
             if entry is None:

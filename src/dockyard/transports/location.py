@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from dockyard.errors import InvalidReference
+from dockyard.errors import InvalidReference, Unsupported
 from dockyard.oci.reference import Reference
+
+
+#: skopeo transports we recognize but cannot read or write yet.
+UNSUPPORTED = frozenset({"docker", "dir", "containers-storage", "docker-daemon"})
 
 
 class Transport(StrEnum):
@@ -58,9 +62,15 @@ def parse_location(text: str, *, default_tag: bool = True) -> Location:
         if transport is Transport.DOCKER_ARCHIVE and tag and not (tag.startswith("@") and tag[1:].isdigit()):
             Reference.parse(tag)  # validate early: docker-archive refs are name:tag or @N (the N-th image)
         return Location(transport, Path(path), tag or None)
-    if prefix in ("docker", "dir", "containers-storage", "docker-daemon") and sep:
-        raise InvalidReference(f"transport {prefix!r} is not supported yet in {text!r}",
-                               hint="use oci:, oci-archive:, docker-archive: or a store name")
+    if sep and prefix in UNSUPPORTED:
+        # `docker:latest` or `dir:1.0` are also image names; skopeo's `docker://x` or `dir:/path` are not.
+        if not (prefix == "docker" and rest.startswith("//")):
+            try:
+                return _store(text, default_tag)
+            except InvalidReference:
+                pass
+        raise Unsupported(f"transport {prefix!r} is not supported yet in {text!r}",
+                          hint="use oci:, oci-archive:, docker-archive: or a store name")
     return _store(text, default_tag)
 
 

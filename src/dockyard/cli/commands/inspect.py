@@ -26,6 +26,7 @@ def inspect(
     """
     import sys
 
+    from dockyard.errors import NotFound
     from dockyard.image.describe import ImageDescription, describe
     from dockyard.image.select import select_image
     from dockyard.oci.platform import Platform
@@ -35,7 +36,11 @@ def inspect(
     loc = parse_location(ref)
     artifact = open_location(loc)
     if platform or config:
-        artifact = select_image(artifact, Platform.parse(platform) if platform else None)
+        wanted = Platform.parse(platform) if platform else None
+        single = select_image(artifact, wanted)
+        if wanted is not None and artifact is single and not wanted.matches(have := single.config().platform):
+            raise NotFound(f"{ref} is a {have} image, not {wanted}", hint="leave out --platform for single images")
+        artifact = single
     if raw or config:
         data = artifact.raw_manifest() if raw else select_image(artifact).raw_config()
         sys.stdout.buffer.write(data)
