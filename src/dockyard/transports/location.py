@@ -19,7 +19,6 @@ from pathlib import Path
 from dockyard.errors import InvalidReference, Unsupported
 from dockyard.oci.reference import Reference
 
-
 #: skopeo transports we recognize but cannot read or write yet.
 UNSUPPORTED = frozenset({"docker", "dir", "containers-storage", "docker-daemon"})
 
