@@ -73,7 +73,6 @@ def test_altered_config_blob_is_a_digest_error(cli: Cli, busybox: str, tmp_path:
     config = _manifest(layout)["config"]
     assert isinstance(config, dict)
     blob = _blob(layout, config["digest"])
-    blob.write_bytes(blob.read_bytes().replace(b'"amd64"', b'"arm64"').replace(b'"arm64"', b'"amd64"', 0))
     raw = blob.read_bytes()
     blob.write_bytes(raw[:-1] + b" ")  # same size, different bytes
     cli.fails(4, "copy", f"oci:{layout}:1.0", "bad:1")
@@ -135,7 +134,7 @@ def test_symlinks_themselves_are_fine(cli: Cli, tmp_path: Path) -> None:
     cli.ok("import", plain, "-t", "fine:1")
 
 
-@pytest.mark.parametrize("text", ["UPPER/Case:tag", "a:b:c", "busybox:", "-x", "busybox@sha256:123"])
+@pytest.mark.parametrize("text", ["UPPER/Case:tag", "a:b:c", "busybox:", "busy box", "busybox@sha256:123"])
 def test_bad_references(cli: Cli, busybox: str, text: str) -> None:
     cli.fails(2, "inspect", text)
     cli.fails(2, "tag", "busybox:1.0", text)

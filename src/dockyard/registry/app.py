@@ -1,0 +1,1 @@
+"""The ASGI application factory (placeholder until the server lands)."""

@@ -1,0 +1,1 @@
+"""HTTP routes of the distribution API: thin handlers over services."""
