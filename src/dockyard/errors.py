@@ -85,3 +85,16 @@ class Conflict(Error):
     """The operation conflicts with current state (in use, exists, locked)."""
 
     exit_code = 6
+
+
+class Unauthorized(Error):
+    """The registry refused the credentials (or anonymous access) after authentication was tried: HTTP 401."""
+
+    exit_code = 7
+
+
+class Denied(Error):
+    """The caller is authenticated but not allowed to do this (HTTP 403, DENIED): different credentials won't
+    help unless they carry more rights."""
+
+    exit_code = 8

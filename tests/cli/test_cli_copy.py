@@ -144,3 +144,38 @@ def test_save_index_as_docker_archive_picks_a_platform(cli: Cli, rootfs, tmp_pat
     assert cli.ok("inspect", f"oci:{tmp_path / 'one'}:arm", "--raw").out == arm
     cli.ok("copy", "multi:1", f"oci:{tmp_path / 'one'}:all")
     assert cli.json("inspect", f"oci:{tmp_path / 'one'}:all")["manifests"]  # type: ignore[index]
+
+
+def test_image_ids_never_become_names(cli: Cli, busybox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`save ID` / `copy ID ...` keep the image unnamed: an ID parses as a name but must not be used as one."""
+    short, full = busybox[7:19], busybox
+    cli.ok("save", short, full, "busybox:1.0", "-o", tmp_path / "ids.tar")
+    with tarfile.open(tmp_path / "ids.tar") as tf:
+        member = tf.extractfile("manifest.json")
+        assert member is not None
+        assert [e["RepoTags"] for e in json.load(member)] == [[], [], ["busybox:1.0"]]
+    saved = cli.json("save", short, "-o", tmp_path / "id.oci.tar", "--format", "oci-archive")
+    assert isinstance(saved, dict) and saved["names"] == []
+    cli.ok("copy", short, f"oci:{tmp_path / 'layout'}")
+    index = json.loads((tmp_path / "layout" / "index.json").read_bytes())
+    assert "annotations" not in index["manifests"][0]
+    cli.ok("copy", full, f"docker-archive:{tmp_path / 'full.tar'}")
+    monkeypatch.setenv("DOCKYARD_HOME", str(tmp_path / "second-home"))
+    for archive in ("ids.tar", "id.oci.tar", "full.tar"):
+        cli.ok("load", "-i", tmp_path / archive)
+    listed = cli.json("images")
+    assert isinstance(listed, list)
+    assert sorted((r["repository"], r["tag"]) for r in listed) == [("busybox", "1.0")]
+    assert listed[0]["names"] == ["busybox:1.0"]
+
+
+def test_platform_must_match_a_single_image(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    """--platform narrows an index; for a single image of another platform it is an error, as in docker."""
+    other = "linux/s390x"
+    cli.fails(3, "copy", "busybox:1.0", f"oci:{tmp_path / 'l'}", "--platform", other, needles=("not linux/s390x",))
+    cli.fails(3, "save", "busybox:1.0", "-o", tmp_path / "x.tar", "--platform", other)
+    cli.fails(3, "copy", "busybox:1.0", f"docker-archive:{tmp_path / 'y.tar'}", "--platform", other)
+    assert not [p.name for p in tmp_path.iterdir() if p.name != "dockyard-home"]
+    host = cli.json("images")[0]["platforms"][0]  # type: ignore[index]
+    cli.ok("copy", "busybox:1.0", f"oci:{tmp_path / 'l'}", "--platform", host)
+    cli.ok("save", "busybox:1.0", "-o", tmp_path / "x.tar", "--platform", host)

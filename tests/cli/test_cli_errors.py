@@ -7,10 +7,11 @@ import hashlib
 import json
 import os
 import stat
+import tarfile
 from pathlib import Path
 
 import pytest
-from cli_testkit import Cli, link, tar_bytes
+from cli_testkit import Cli, assert_one_error, link, tar_bytes
 
 from dockyard.transports.store import Store
 
@@ -206,3 +207,34 @@ def test_failed_write_leaves_no_temp_files(cli: Cli, busybox: str, tmp_path: Pat
     blob.write_bytes(blob.read_bytes()[:-10])
     cli.fails(4, "copy", f"oci:{layout}:1.0", "bad:1")
     assert list((Store.open().root / "tmp").iterdir()) == []
+
+
+def test_load_reports_the_images_stored_before_a_broken_one(cli: Cli, busybox: str, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    small = tmp_path / "small.tar"
+    small.write_bytes(tar_bytes([("hello.txt", b"hello\n")]))
+    first = cli.json("import", small, "-t", "small:1")
+    assert isinstance(first, dict)
+    archive = tmp_path / "two.tar"
+    cli.ok("save", "small:1", "busybox:1.0", "-o", archive)
+    layer = json.loads(cli.ok("inspect", "busybox:1.0", "--raw").out)["layers"][0]["digest"]
+    with tarfile.open(archive) as tf:
+        offset = tf.getmember(f"blobs/sha256/{layer.removeprefix('sha256:')}").offset_data
+    with open(archive, "r+b") as f:  # flip one byte inside busybox's layer: same size, wrong digest
+        f.seek(offset + 5000)
+        byte = f.read(1)
+        f.seek(offset + 5000)
+        f.write(bytes([byte[0] ^ 0xFF]))
+    monkeypatch.setenv("DOCKYARD_HOME", str(tmp_path / "second-home"))
+    result = cli("load", "-i", archive)
+    assert_one_error(result, 4, layer)
+    assert result.text == f"Loaded image: small:1 {first['digest']}\n"
+    assert [r["repository"] for r in cli.json("images")] == ["small"]  # type: ignore[index]
+
+
+@pytest.mark.xfail(strict=True, reason="transports/layout.py: Layout.create on an existing regular file raises a bare "
+                                       "FileExistsError (exit 1, 'File exists: PATH') instead of InvalidArgument")
+def test_copy_to_a_layout_that_is_a_file(cli: Cli, busybox: str, tmp_path: Path) -> None:
+    target = tmp_path / "plain-file"
+    target.write_text("not a layout")
+    cli.fails(2, "copy", "busybox:1.0", f"oci:{target}:1", needles=("not a directory",))

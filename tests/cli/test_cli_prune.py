@@ -69,3 +69,11 @@ def test_version(cli: Cli) -> None:
     info = cli.json("version")
     assert isinstance(info, dict) and set(info) == {"version", "python", "platform"}
     assert info["version"] == __version__
+
+
+def test_every_verb_has_help(cli: Cli) -> None:
+    for verb in ("import", "images", "inspect", "tag", "rmi", "copy", "save", "load", "prune", "version"):
+        shown = cli(verb, "--help")
+        assert shown.code == 0 and "Traceback" not in shown.err, (verb, shown.err)
+        assert f"dockyard {verb}" in shown.text, verb
+    assert "os/arch[/variant]" in cli("import", "--help").text  # not eaten as rich markup

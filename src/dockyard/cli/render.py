@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from dockyard.oci.digest import Digest
+from dockyard.oci.platform import Platform
 from dockyard.oci.reference import Reference
 
 if TYPE_CHECKING:
@@ -32,11 +33,13 @@ OUTPUT_OPTION = typer.Option(Output.TABLE, "--output", "-o", help="Output format
 
 
 def to_jsonable(value: object) -> object:
-    """Dataclasses, digests, references, paths, enums and datetimes to plain JSON values (deterministic)."""
+    """Dataclasses, digests, references, platforms, paths, enums and datetimes to plain JSON values (deterministic)."""
     if isinstance(value, (Digest, Path)):
         return str(value)
     if isinstance(value, Reference):  # names print as docker shows them (`busybox:1.0`), not as their parts
         return value.familiar
+    if isinstance(value, Platform):  # `linux/arm64/v8` everywhere, as `images` and `inspect` show it
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: to_jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):

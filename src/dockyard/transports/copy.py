@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dockyard.image.select import select_image
 from dockyard.oci.platform import Platform
 from dockyard.transports.location import Location, Transport, parse_location
-from dockyard.transports.resolve import BlobCallback, Written, open_location, write_location
+from dockyard.transports.resolve import BlobCallback, Written, narrow, open_location, store_name, write_location
 
 
 def source_name(loc: Location) -> str | None:
     """The name a source carries, used to name the destination when it names nothing itself."""
     if loc.transport is Transport.STORE:
-        return loc.reference.familiar if loc.reference and loc.reference.tag else None
+        return store_name(loc)
     return loc.tag if loc.tag and not loc.tag.startswith("@") else None
 
 
@@ -26,7 +25,7 @@ def copy(src: str, dst: str, *, platform: Platform | None = None,
     dest = parse_location(dst, default_tag=True)
     artifact = open_location(source)
     if platform is not None:
-        artifact = select_image(artifact, platform)
+        artifact = narrow(artifact, platform, src)
     name = source_name(source)
     if dest.transport in (Transport.OCI, Transport.OCI_ARCHIVE) and name and ":" in name:
         name = name.rsplit(":", 1)[1]  # layouts carry the tag as ref.name, as skopeo writes it

@@ -3,7 +3,7 @@
     NAME[:TAG|@DIGEST]            the local store (same as store:NAME...)
     store:NAME[:TAG|@DIGEST]      the local store, explicitly
     oci:DIR[:TAG]                 an OCI image layout directory
-    docker-archive:FILE[:REF]     a `docker save` tar (REF = name:tag inside it, or @N for the N-th image)
+    docker-archive:FILE[:REF]     a `docker save` tar (REF = name:tag inside it, or @N: the N-th image, from 0)
     oci-archive:FILE[:TAG]        a tar of an OCI layout
 
 As in skopeo, the path ends at the first ':' after the transport name.

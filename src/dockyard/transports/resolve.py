@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from dockyard.errors import InvalidArgument
+from dockyard.errors import InvalidArgument, NotFound
 from dockyard.image.select import select_image
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
@@ -36,6 +36,28 @@ def open_location(loc: Location | str) -> Artifact:
     if loc.transport is Transport.OCI_ARCHIVE:
         return ociarchive.OciArchive.open(loc.path).get(loc.tag)
     return archive.DockerArchive.open(loc.path).image(loc.tag)
+
+
+def store_name(loc: Location) -> str | None:
+    """The tagged name a store location found its image by (`busybox:1.0`); None for IDs and digests.
+
+    An image ID like `0123456789ab` or `sha256:<hex>` also parses as a name with a tag; only the store
+    knows whether it named an image or matched an ID, and an ID must not become a name elsewhere.
+    """
+    from dockyard.transports.store import Store
+
+    assert loc.transport is Transport.STORE and loc.text is not None
+    found = Store.open().info(loc.text).reference
+    return found.familiar if found is not None and found.tag and found.digest is None else None
+
+
+def narrow(artifact: Artifact, platform: Platform | None, what: object = "the image") -> Image:
+    """One image: an index narrowed to `platform` (default: this machine's); a single image is kept as it
+    is, but when a platform is asked for it must be that image's (NotFound otherwise, as docker does)."""
+    image = select_image(artifact, platform)
+    if platform is not None and image is artifact and not platform.matches(have := image.config().platform):
+        raise NotFound(f"{what} is a {have} image, not {platform}", hint="leave out --platform for single images")
+    return image
 
 
 def open_image(loc: Location | str, platform: Platform | None = None) -> Image:
@@ -77,7 +99,7 @@ def write_location(loc: Location | str, artifact: Artifact, *, source_name: str 
     elif loc.transport is Transport.OCI_ARCHIVE:
         desc = ociarchive.write(loc.path, artifact, tag=name)
     else:
-        image = select_image(artifact, platform)
+        image = narrow(artifact, platform, loc)
         tags = [Reference.parse(name).familiar] if name else []
         archive.write(loc.path, [(image, tags)])
         desc = image.manifest().descriptor()

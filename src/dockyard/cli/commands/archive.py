@@ -41,12 +41,14 @@ def load(
     output: Output = OUTPUT_OPTION,
 ) -> None:
     """Load every image of an archive into the store, with the names it carries."""
+    from dockyard.transports.exchange import Loaded
     from dockyard.transports.exchange import load as do_load
 
-    loaded = do_load(input_file)
-    if output is Output.JSON:
-        print_json(loaded)
-        return
-    for item in loaded:
+    def show(item: Loaded) -> None:
         names = ", ".join(item.names) if item.names else "<none>"
         typer.echo(f"Loaded image: {names} {item.descriptor.digest}")
+
+    if output is Output.JSON:
+        print_json(do_load(input_file))
+    else:
+        do_load(input_file, on_loaded=show)  # each line as its image lands, even if a later one fails

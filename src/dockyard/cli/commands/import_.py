@@ -16,7 +16,7 @@ def import_(
     tag: str = typer.Option(..., "--tag", "-t", help="Name for the image in the store, NAME[:TAG]."),
     change: list[str] = typer.Option([], "--change", "-c", help=CHANGE_HELP),
     message: str | None = typer.Option(None, "--message", "-m", help="Comment recorded in the image history."),
-    platform: str | None = typer.Option(None, "--platform", help="os/arch[/variant] (default: this machine)."),
+    platform: str | None = typer.Option(None, "--platform", help="os/arch\\[/variant] (default: this machine)."),
     compression: str = typer.Option("gzip", "--compression", help="Layer compression: gzip, zstd or none."),
     output: Output = OUTPUT_OPTION,
 ) -> None:

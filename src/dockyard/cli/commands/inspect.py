@@ -26,21 +26,16 @@ def inspect(
     """
     import sys
 
-    from dockyard.errors import NotFound
     from dockyard.image.describe import ImageDescription, describe
     from dockyard.image.select import select_image
     from dockyard.oci.platform import Platform
     from dockyard.transports.location import Transport, parse_location
-    from dockyard.transports.resolve import open_location
+    from dockyard.transports.resolve import narrow, open_location
 
     loc = parse_location(ref)
     artifact = open_location(loc)
     if platform or config:
-        wanted = Platform.parse(platform) if platform else None
-        single = select_image(artifact, wanted)
-        if wanted is not None and artifact is single and not wanted.matches(have := single.config().platform):
-            raise NotFound(f"{ref} is a {have} image, not {wanted}", hint="leave out --platform for single images")
-        artifact = single
+        artifact = narrow(artifact, Platform.parse(platform) if platform else None, ref)
     if raw or config:
         data = artifact.raw_manifest() if raw else select_image(artifact).raw_config()
         sys.stdout.buffer.write(data)

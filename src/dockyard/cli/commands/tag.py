@@ -29,12 +29,16 @@ def rmi(
     from dockyard.transports.store import Store
 
     store = Store.open()
-    results = [store.remove(r, force=force) for r in refs]
-    if output is Output.JSON:
-        print_json(results)
-        return
-    for result in results:
-        for name in result.untagged:
-            typer.echo(f"Untagged: {name.familiar}")
-        if result.deleted:
-            typer.echo(f"Deleted: {result.deleted}")
+    results = []
+    try:
+        for ref in refs:
+            results.append(store.remove(ref, force=force))
+    finally:  # a later name that fails must not hide what the earlier ones removed
+        if output is Output.JSON:
+            print_json(results)
+        else:
+            for result in results:
+                for name in result.untagged:
+                    typer.echo(f"Untagged: {name.familiar}")
+                if result.deleted:
+                    typer.echo(f"Deleted: {result.deleted}")

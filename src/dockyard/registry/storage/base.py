@@ -9,13 +9,14 @@ responses and never know about routes.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from dockyard.errors import InvalidArgument
+from dockyard.errors import InvalidArgument, NotFound
 
-_COMPONENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+_COMPONENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]*\Z")
 
 
 def check_path(path: str) -> str:
@@ -101,3 +102,35 @@ class LocalFiles(Protocol):
     """Optional capability: the driver keeps files on a local filesystem (lets the server use sendfile)."""
 
     def local_path(self, path: str) -> Path | None: ...
+
+
+#: The streaming unit: drivers and their callers move bytes in chunks of this size, never whole files.
+CHUNK = 1 << 20
+
+
+def check_dir_path(path: str) -> str:
+    """Like `check_path`, but also accept the root '/' (for `list` and `walk`)."""
+    return path if path == "/" else check_path(path)
+
+
+def child_path(parent: str, name: str) -> str:
+    """The driver path of entry `name` inside directory `parent` ('/' included)."""
+    return f"{parent.rstrip('/')}/{name}"
+
+
+def walk(driver: StorageDriver, path: str = "/") -> Iterator[FileInfo]:
+    """Every file and directory below directory `path`, parents first, each directory's children sorted.
+
+    Built on `list` + `stat` so every driver gets it; entries deleted while walking are skipped.
+    """
+    for child in driver.list(path):
+        try:
+            info = driver.stat(child)
+        except NotFound:
+            continue
+        yield info
+        if info.is_dir:
+            try:
+                yield from walk(driver, child)
+            except NotFound:
+                continue

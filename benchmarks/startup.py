@@ -1,0 +1,103 @@
+"""CLI start-up: wall time of `dockyard --help` and `dockyard version`, with the import costs that make it up.
+
+DESIGN section 6: importing typer and rich costs about 50-70 ms, a minimal typer `--help` about 106 ms: import
+heavy modules lazily. Each row is the median (and minimum) of --runs subprocess runs (hyperfine is not installed).
+Run: .venv/bin/python benchmarks/startup.py [--runs 10]
+"""
+
+# ruff: noqa: E402  (imports follow the sys.path fix below)
+from __future__ import annotations
+
+import os
+import sys
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
+    sys.path.append(sys.path.pop(0))  # search this directory last: its copy.py must not shadow the stdlib `copy`
+
+import argparse
+import re
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+
+from _common import VENV_BIN, machine, table
+
+PY = str(VENV_BIN / "python")
+DOCKYARD = str(VENV_BIN / "dockyard")
+MINIMAL_TYPER = """
+import typer
+app = typer.Typer()
+@app.command()
+def hello(name: str = "x") -> None:
+    print(name)
+app()
+"""
+CASES: list[tuple[str, list[str]]] = [
+    ("python -c pass (interpreter floor)", [PY, "-c", "pass"]),
+    ("python -c 'import rich'", [PY, "-c", "import rich"]),
+    ("python -c 'import typer'", [PY, "-c", "import typer"]),
+    ("python -c 'import typer._adapters' (typer + pydantic)", [PY, "-c", "import typer._adapters"]),
+    ("minimal typer app --help", [PY, "-c", MINIMAL_TYPER, "--help"]),
+    ("python -c 'import dockyard.cli.main'", [PY, "-c", "import dockyard.cli.main"]),
+    ("dockyard --help", [DOCKYARD, "--help"]),
+    ("dockyard version", [DOCKYARD, "version"]),
+]
+
+
+def wall(argv: Sequence[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
+    """(median, min) wall seconds of `runs` runs of `argv`."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, check=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), min(times)
+
+
+#: Modules whose cumulative import time explains the start-up (first import wherever it happens).
+WATCH = ("dockyard.cli.main", "typer", "typer._click", "dockyard.cli.commands", "dockyard.cli.render",
+         "typer._adapters", "pydantic", "typer.rich_utils", "rich")
+
+
+def import_times(argv: Sequence[str], env: dict[str, str]) -> dict[str, float]:
+    """Cumulative import ms of the WATCH modules in one `-X importtime` run of the console script with `argv`."""
+    proc = subprocess.run([PY, "-X", "importtime", DOCKYARD, *argv], capture_output=True, text=True, env=env,
+                          check=True)
+    found: dict[str, float] = {}
+    for line in proc.stderr.splitlines():
+        m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| *(\S+)$", line)
+        if m and m.group(2) in WATCH:
+            found.setdefault(m.group(2), int(m.group(1)) / 1000)
+    return found
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--runs", type=int, default=10, help="runs per command (default 10)")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory() as home:
+        env = {**os.environ, "DOCKYARD_HOME": home}
+        print(f"# CLI start-up: median of {args.runs} runs; {machine()}\n")
+        rows = []
+        results = {}
+        for name, argv in CASES:
+            med, low = wall(argv, args.runs, env)
+            results[name] = med
+            rows.append((name, med * 1000, low * 1000))
+        print(table(["command", "median ms", "min ms"], rows))
+        print("\n## imports (cumulative ms of each module's first import, one `-X importtime` run; - = not imported)\n")
+        helps, versions = import_times(["--help"], env), import_times(["version"], env)
+        print(table(["module", "dockyard --help", "dockyard version"],
+                    [(m, helps.get(m, "-"), versions.get(m, "-")) for m in WATCH]))
+        floor = results["python -c pass (interpreter floor)"]
+        frameworks = results["python -c 'import typer._adapters' (typer + pydantic)"] - floor
+        ours = results["dockyard version"] - floor
+        print(f"\ntyper + pydantic imports: {frameworks * 1000:.0f} ms of the {ours * 1000:.0f} ms "
+              f"`dockyard version` spends above the interpreter floor ({100 * frameworks / ours:.0f}%)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Registry metadata: the `MetadataStore` contract and its SQLite implementation."""
