@@ -21,3 +21,11 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 @pytest.fixture
 def assets() -> Path:
     return ASSETS
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that share an expensive real peer run on one xdist worker, so it starts once."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "docker_host" in fixtures:
+            item.add_marker(pytest.mark.xdist_group("docker"))

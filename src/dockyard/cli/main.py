@@ -21,7 +21,6 @@ from dockyard.errors import Error
 
 app = typer.Typer(
     name="dockyard",
-    help="Manage container images without a daemon: import, store, copy, save and load OCI and Docker images.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

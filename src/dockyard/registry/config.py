@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import ipaddress
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from dockyard.errors import InvalidArgument
 
@@ -80,30 +80,30 @@ class RegistryConfig:
         if unknown:
             raise InvalidArgument(f"registry config {path}: unknown setting(s) {', '.join(unknown)}",
                                   hint=f"known: {', '.join(sorted(known))}")
-        config = cls(data_dir=data_dir)
         base = path.parent
+        values: dict[str, Any] = {"data_dir": data_dir}
         for key, value in raw.items():
-            config = config.with_setting(key, value, base)
-        return config
+            values[key] = _setting(key, value, getattr(cls(data_dir=data_dir), key), base)
+        return cls(**values)
 
-    def with_setting(self, key: str, value: object, base: Path) -> RegistryConfig:
-        """A copy with one setting from a config file, type-checked."""
-        current = getattr(self, key)
-        if key in ("data_dir", "htpasswd"):
-            if not isinstance(value, str) or not value:
-                raise InvalidArgument(f"registry config: {key} must be a path string")
-            return replace(self, **{key: (base / value).resolve()})
-        if key == "storage":
-            try:
-                return replace(self, storage=StorageKind(str(value)))
-            except ValueError:
-                raise InvalidArgument(f"registry config: storage must be one of "
-                                      f"{', '.join(k.value for k in StorageKind)}") from None
-        if type(value) is not type(current):
-            raise InvalidArgument(f"registry config: {key} must be a {type(current).__name__}")
-        if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-            raise InvalidArgument(f"registry config: {key} must be positive")
-        return replace(self, **{key: value})
+
+def _setting(key: str, value: object, default: object, base: Path) -> object:
+    """One setting from a config file, converted and type-checked against its default."""
+    if key in ("data_dir", "htpasswd"):
+        if not isinstance(value, str) or not value:
+            raise InvalidArgument(f"registry config: {key} must be a path string")
+        return (base / value).resolve()
+    if key == "storage":
+        try:
+            return StorageKind(str(value))
+        except ValueError:
+            raise InvalidArgument(f"registry config: storage must be one of "
+                                  f"{', '.join(k.value for k in StorageKind)}") from None
+    if type(value) is not type(default):
+        raise InvalidArgument(f"registry config: {key} must be a {type(default).__name__}")
+    if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
+        raise InvalidArgument(f"registry config: {key} must be positive")
+    return value
 
 
 def is_loopback(host: str) -> bool:

@@ -67,8 +67,8 @@ class _Histogram:
 
     def lines(self, name: str, labels: str) -> list[str]:
         sep = "," if labels else ""
-        out = [f'{name}_bucket{{{labels}{sep}le="{bound:g}"}} {count}' for bound, count in zip(self.buckets, self.counts,
-                                                                                                strict=True)]
+        pairs = zip(self.buckets, self.counts, strict=True)
+        out = [f'{name}_bucket{{{labels}{sep}le="{bound:g}"}} {count}' for bound, count in pairs]
         out.append(f'{name}_bucket{{{labels}{sep}le="+Inf"}} {self.total}')
         suffix = f"{{{labels}}}" if labels else ""
         out += [f"{name}_sum{suffix} {self.sum:.6f}", f"{name}_count{suffix} {self.total}"]

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from dockyard.oci.platform import Platform
 from dockyard.transports.location import Location, Transport, parse_location
+from dockyard.transports.observe import observed, total_size
 from dockyard.transports.resolve import BlobCallback, Written, narrow, open_location, store_name, write_location
+
+
+class Progress(Protocol):
+    """Receives the size of a transfer, then its bytes as they are read."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, n: int) -> None: ...
 
 
 def source_name(loc: Location) -> str | None:
@@ -15,17 +26,21 @@ def source_name(loc: Location) -> str | None:
 
 
 def copy(src: str, dst: str, *, platform: Platform | None = None,
-         on_blob: BlobCallback | None = None) -> Written:
+         on_blob: BlobCallback | None = None, progress: Progress | None = None) -> Written:
     """Copy the image or index `src` names to `dst`, byte for byte.
 
     With `platform`, an index is narrowed to that one image. Digests never change: blobs and manifests
-    are copied as stored, never recompressed or re-serialized.
+    are copied as stored, never recompressed or re-serialized. `progress` is told the total bytes to
+    read and then every byte read from the source.
     """
     source = parse_location(src)
     dest = parse_location(dst, default_tag=True)
     artifact = open_location(source)
     if platform is not None:
         artifact = narrow(artifact, platform, src)
+    if progress is not None:
+        progress.start(total_size(artifact))
+        artifact = observed(artifact, progress.advance)
     name = source_name(source)
     if dest.transport in (Transport.OCI, Transport.OCI_ARCHIVE) and name and ":" in name:
         name = name.rsplit(":", 1)[1]  # layouts carry the tag as ref.name, as skopeo writes it

@@ -6,7 +6,6 @@ import base64
 import http.client
 import io
 import json
-import os
 import re
 import shutil
 import socket
@@ -269,7 +268,6 @@ def basic_auth(user: str, password: str) -> str:
 @pytest.fixture(autouse=True)
 def _no_user_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never read the real user's docker or podman credentials."""
-    if "DOCKER_CONFIG" not in os.environ or not str(os.environ["DOCKER_CONFIG"]).startswith(str(tmp_path)):
-        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "no-docker-config"))
     monkeypatch.delenv("REGISTRY_AUTH_FILE", raising=False)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "no-xdg-runtime"))

@@ -18,3 +18,4 @@ def register(app: typer.Typer) -> None:
     app.command("load")(archive.load)
     app.command("prune")(prune.prune)
     app.command("version")(version.version)
+    app.command("serve")(__import__("dockyard.cli.commands.serve", fromlist=["serve"]).serve)

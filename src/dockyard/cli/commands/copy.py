@@ -24,13 +24,13 @@ def copy(
 
       dockyard copy oci-archive:multi.tar app:1 --platform linux/arm64
     """
-    from dockyard.cli.progress import blob_progress
+    from dockyard.cli.progress import byte_progress
     from dockyard.oci.platform import Platform
     from dockyard.transports.copy import copy as do_copy
 
     plat = Platform.parse(platform) if platform else None
-    with blob_progress("copy") as on_blob:
-        written = do_copy(source, destination, platform=plat, on_blob=on_blob)
+    with byte_progress("copy") as progress:
+        written = do_copy(source, destination, platform=plat, progress=progress)
     if output is Output.JSON:
         print_json(written)
     else:

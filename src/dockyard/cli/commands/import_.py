@@ -44,7 +44,8 @@ def import_(
     store = Store.open()
     with imported(source, changes=change, platform=plat, compression=comp, message=message) as image:
         desc = store.write(image, [ref])
+        size = len(image.raw_manifest()) + sum(d.size for d in (image.manifest().config, *image.manifest().layers))
     if output is Output.JSON:
-        print_json({"name": ref.familiar, "digest": desc.digest, "size": desc.size})
+        print_json({"name": ref.familiar, "digest": desc.digest, "size": size})
     else:
         typer.echo(f"{ref.familiar} {desc.digest}")

@@ -24,6 +24,7 @@ def inspect(
 
       dockyard inspect docker-archive:img.tar -o json
     """
+    import json
     import sys
 
     from dockyard.image.describe import ImageDescription, describe
@@ -66,7 +67,7 @@ def inspect(
     typer.echo(f"Config:     {info.config_digest}")
     for label, value in (("Entrypoint", run.entrypoint), ("Cmd", run.cmd), ("Env", run.env)):
         if value:
-            typer.echo(f"{label + ':':<12}{list(value)}")
+            typer.echo(f"{label + ':':<12}{json.dumps(list(value))}")
     for label, text in (("User", run.user), ("WorkingDir", run.working_dir)):
         if text:
             typer.echo(f"{label + ':':<12}{text}")

@@ -39,7 +39,7 @@ def prune(
     verb = "Would delete" if dry_run else "Deleted"
     for image in report.images:
         for name in image.names:
-            typer.echo(f"Untagged: {name.familiar}")
+            typer.echo(f"{'Would untag' if dry_run else 'Untagged'}: {name.familiar}")
         typer.echo(f"{verb} image: {image.digest}")
     typer.echo(f"{verb} {len(report.blobs)} blob(s)")
     typer.echo(f"Total reclaimed space: {human_size(report.bytes_reclaimed)}")

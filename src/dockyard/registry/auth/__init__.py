@@ -7,6 +7,7 @@ allowed everything; with one, every request needs a valid user.
 
 from __future__ import annotations
 
+from dockyard.errors import Error
 from dockyard.registry.auth.access import (
     ANONYMOUS,
     Access,
@@ -20,7 +21,6 @@ from dockyard.registry.auth.access import (
 from dockyard.registry.auth.basic import BasicAuthenticator, challenge
 from dockyard.registry.auth.htpasswd import Htpasswd
 from dockyard.registry.config import RegistryConfig
-from dockyard.errors import Error
 from dockyard.registry.errcodes import Denied, Unauthenticated
 from dockyard.registry.services.offload import Offload
 

@@ -75,7 +75,7 @@ class BlobResponse(Response):
 
     def _open(self) -> BinaryIO:
         if self.source.local is not None:
-            stream: BinaryIO = open(self.source.local, "rb", buffering=0)  # noqa: SIM115 - closed by _stream
+            stream: BinaryIO = open(self.source.local, "rb", buffering=0)
             stream.seek(self.start)
             return stream
         return self.blobs.reader(self.source, self.start)
@@ -87,7 +87,7 @@ class BlobResponse(Response):
         ahead: asyncio.Future[bytes] | None = None
         try:
             ahead = asyncio.ensure_future(offload.run(stream.read, min(CHUNK, remaining)))
-            while remaining > 0 and not gone.is_set():
+            while remaining > 0 and not gone.is_set() and ahead is not None:
                 data = await ahead
                 ahead = None
                 if not data:

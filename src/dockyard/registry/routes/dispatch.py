@@ -20,7 +20,7 @@ from dockyard.registry.auth import Action
 from dockyard.registry.errcodes import RegistryError
 from dockyard.registry.metrics import ROUTE_KEY
 from dockyard.registry.routes import blobs, listing, manifests, uploads
-from dockyard.registry.routes.common import Registry, Target, authorize, check_name, empty, registry_of
+from dockyard.registry.routes.common import Registry, Target, authorize, check_name, registry_of
 
 Handler = Callable[[Request, Registry, Target], Awaitable[Response]]
 
@@ -48,8 +48,9 @@ ENDPOINTS = (
     _endpoint(r"/manifests/(?P<ref>[^/]+)", "/v2/<name>/manifests/<reference>", {
         "GET": manifests.get_manifest, "HEAD": manifests.get_manifest, "PUT": manifests.put_manifest,
         "DELETE": manifests.delete_manifest}),
-    _endpoint(r"/tags/list", "/v2/<name>/tags/list", {"GET": listing.list_tags}),
-    _endpoint(r"/referrers/(?P<ref>[^/]+)", "/v2/<name>/referrers/<digest>", {"GET": listing.referrers}),
+    _endpoint(r"/tags/list", "/v2/<name>/tags/list", {"GET": listing.list_tags, "HEAD": listing.list_tags}),
+    _endpoint(r"/referrers/(?P<ref>[^/]+)", "/v2/<name>/referrers/<digest>", {
+        "GET": listing.referrers, "HEAD": listing.referrers}),
 )
 
 
@@ -65,28 +66,35 @@ def _method_unsupported(methods: Mapping[str, Handler] | tuple[str, ...]) -> Reg
 
 async def version_check(request: Request, reg: Registry) -> Response:
     """end-1: 200 when the caller may use the registry (401 with a challenge otherwise)."""
-    await authorize(request, reg, "", Action.PULL) if reg.auth.basic is not None else None
+    await authorize(request, reg, "", Action.PULL)
     return Response(b"{}", media_type="application/json")
 
 
 async def metrics(request: Request, reg: Registry) -> Response:
+    """The Prometheus scrape endpoint."""
     if not reg.config.metrics:
         raise RegistryError(errcodes.NOT_FOUND, "metrics are disabled")
     return PlainTextResponse(reg.metrics.render(), media_type="text/plain; version=0.0.4")
+
+
+FIXED: Mapping[str, tuple[str, Callable[[Request, Registry], Awaitable[Response]]]] = {
+    "/v2/": ("/v2/", version_check),
+    "/v2": ("/v2/", version_check),
+    "/v2/_catalog": ("/v2/_catalog", listing.catalog),
+    "/metrics": ("/metrics", metrics),
+}
 
 
 async def dispatch(request: Request) -> Response:
     reg = registry_of(request)
     path = request.scope["path"]
     method = request.method
-    for fixed, handler in (("/v2/", version_check), ("/v2", version_check), ("/v2/_catalog", listing.catalog),
-                           ("/metrics", metrics)):
-        if path == fixed:
-            _route(request, fixed.rstrip("/") + "/" if fixed.startswith("/v2") and fixed != "/v2/_catalog" else fixed)
-            if method not in ("GET", "HEAD"):
-                raise _method_unsupported(("GET", "HEAD"))
-            response = await handler(request, reg)
-            return empty(response.status_code, dict(response.headers)) if method == "HEAD" else response
+    fixed = FIXED.get(path)
+    if fixed is not None:
+        _route(request, fixed[0])
+        if method not in ("GET", "HEAD"):
+            raise _method_unsupported(("GET", "HEAD"))
+        return await fixed[1](request, reg)  # the server drops the body of a HEAD response
     for endpoint in ENDPOINTS:
         match = endpoint.pattern.match(path)
         if match is None:

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from dockyard.oci.digest import Digest
+from dockyard.oci.jsonvalue import JSONValue
 from dockyard.oci.reference import TAG_RE
 from dockyard.registry import errcodes
 from dockyard.registry.auth import Action
@@ -56,7 +57,7 @@ async def get_manifest(request: Request, reg: Registry, target: Target) -> Respo
         # distribution answers the same way: the client cannot read what this tag holds
         raise RegistryError(errcodes.MANIFEST_UNKNOWN, f"{target.name}:{reference} is a {record.media_type}, "
                             "which the request's Accept header does not allow",
-                            detail={"mediaType": record.media_type, "accept": _accepted(request)})
+                            detail={"mediaType": record.media_type, "accept": list[JSONValue](_accepted(request))})
     if request.method == "HEAD":
         return Response(b"", headers=_headers(record))
     return Response(await reg.manifests.read(record), headers=_headers(record))

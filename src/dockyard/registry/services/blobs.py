@@ -7,6 +7,7 @@ it; the link, in metadata, is what makes `/v2/<name>/blobs/<digest>` answer.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -126,7 +127,5 @@ class BlobService:
 
 
 def _delete_quietly(driver: StorageDriver, path: str) -> None:
-    try:
+    with contextlib.suppress(NotFound):
         driver.delete(path)
-    except NotFound:
-        pass

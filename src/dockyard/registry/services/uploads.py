@@ -9,6 +9,7 @@ rehashed from storage before it is accepted. A verified upload is moved into `/b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid as uuidlib
 from collections.abc import AsyncIterator, Callable
@@ -214,8 +215,6 @@ class UploadService:
                                 f"{received} arrived")
 
     async def _discard(self, uuid: str) -> None:
-        try:
+        with contextlib.suppress(NotFound):
             await self.offload.run(self.driver.delete, upload_dir(uuid))
-        except NotFound:
-            pass
         self.meta.delete_upload(uuid)
