@@ -232,8 +232,6 @@ def test_load_reports_the_images_stored_before_a_broken_one(cli: Cli, busybox: s
     assert [r["repository"] for r in cli.json("images")] == ["small"]  # type: ignore[index]
 
 
-@pytest.mark.xfail(strict=True, reason="transports/layout.py: Layout.create on an existing regular file raises a bare "
-                                       "FileExistsError (exit 1, 'File exists: PATH') instead of InvalidArgument")
 def test_copy_to_a_layout_that_is_a_file(cli: Cli, busybox: str, tmp_path: Path) -> None:
     target = tmp_path / "plain-file"
     target.write_text("not a layout")

@@ -125,8 +125,6 @@ def test_rmi_reports_what_it_removed_before_an_error(cli: Cli, busybox: str) -> 
     assert [r["tag"] for r in cli.json("images")] == ["2.0"]  # type: ignore[index]
 
 
-@pytest.mark.xfail(strict=True, reason="transports/store: a short ID matches only images with a record of their "
-                                       "own; a platform image inside a stored index is found by full digest only")
 def test_short_id_of_an_index_child(cli: Cli, rootfs, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_index(cli, rootfs)
     cli.ok("save", "multi:1", "-o", tmp_path / "multi.oci.tar", "--format", "oci-archive")

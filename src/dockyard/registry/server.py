@@ -59,7 +59,7 @@ def serve(config: RegistryConfig, listen: Listen, *, insecure_no_auth: bool = Fa
     listen.check()
     check_bind(listen.host, config, insecure_no_auth=insecure_no_auth)
     app = create_app(config)
-    server = uvicorn.Server(uvicorn_config(app, listen))
+    server = uvicorn.Server(uvicorn_config(app, listen, log_level="error"))
     family = socket.AF_INET6 if ":" in listen.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -241,6 +241,8 @@ class Layout:
     def create(cls, path: str | os.PathLike[str]) -> Layout:
         """Open the layout at `path`, creating an empty one if the directory has no `oci-layout`."""
         p = Path(path)
+        if p.exists() and not p.is_dir():
+            raise InvalidArgument(f"{p} exists and is not a directory: an OCI layout is a directory")
         p.mkdir(parents=True, exist_ok=True)
         if (p / LAYOUT_FILE).exists():
             return cls.open(p)

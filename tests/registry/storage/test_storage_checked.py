@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -83,12 +84,13 @@ def test_storage_file_and_directory_cannot_share_a_path(kind: str, tmp_path: Pat
     driver: StorageDriver = InMemoryDriver() if kind == "inmemory" else FilesystemDriver(tmp_path)
     driver.put_content("/a", b"file")
     driver.put_content("/d/e", b"x")
-    for attempt in (
+    attempts: list[Callable[[], object]] = [
         lambda: driver.put_content("/a/b", b"x"),
         lambda: driver.put_content("/d", b"x"),
         lambda: driver.move("/a", "/d"),
         lambda: driver.move("/d/e", "/a/e"),
-    ):
+    ]
+    for attempt in attempts:
         with pytest.raises(Conflict):
             attempt()
     writer = driver.writer("/d")
@@ -96,4 +98,3 @@ def test_storage_file_and_directory_cannot_share_a_path(kind: str, tmp_path: Pat
     with pytest.raises(Conflict):
         writer.commit()
     assert (driver.get_content("/a"), driver.get_content("/d/e")) == (b"file", b"x")
-

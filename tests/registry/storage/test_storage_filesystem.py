@@ -193,7 +193,7 @@ def test_storage_commits_race_deletes_that_prune_parents(tmp_path: Path) -> None
             with contextlib.suppress(NotFound):  # reaped before commit: expected
                 writer.commit()
 
-    def reap(_: str) -> None:
+    def reap(name: str) -> None:
         for _ in range(150):
             with contextlib.suppress(NotFound):
                 driver.delete("/x/z")

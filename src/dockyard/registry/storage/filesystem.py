@@ -183,11 +183,11 @@ class FilesystemWriter:
     def __init__(self, driver: FilesystemDriver, path: str, fd: int, truncate: bool) -> None:
         self._driver = driver
         self.path = path
-        self.file = os.fdopen(fd, "r+b")
+        self._file = os.fdopen(fd, "r+b")
         self._done = False
         if truncate:
-            self.file.truncate(0)
-        self._size = self.file.seek(0, os.SEEK_END)
+            self._file.truncate(0)
+        self._size = self._file.seek(0, os.SEEK_END)
 
     @property
     def size(self) -> int:
@@ -199,7 +199,7 @@ class FilesystemWriter:
 
     def write(self, data: bytes) -> int:
         self._live()
-        written = self.file.write(data)
+        written = self._file.write(data)
         self._size += written
         return written
 
@@ -207,9 +207,9 @@ class FilesystemWriter:
         self._live()
         pending = self._driver._pending(self.path)
         try:
-            self.file.flush()
-            os.fsync(self.file.fileno())
-            if not _same_file(self.file.fileno(), pending):
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            if not _same_file(self._file.fileno(), pending):
                 raise NotFound(f"pending upload for storage path {self.path} was deleted")
             self._driver._install(pending, self.path)
         finally:
@@ -220,7 +220,7 @@ class FilesystemWriter:
         self._live()
         pending = self._driver._pending(self.path)
         try:
-            if _same_file(self.file.fileno(), pending):
+            if _same_file(self._file.fileno(), pending):
                 pending.unlink()
         finally:
             self.close()
@@ -229,7 +229,7 @@ class FilesystemWriter:
     def close(self) -> None:
         if not self._done:
             self._done = True
-            self.file.close()  # also releases the flock
+            self._file.close()  # also releases the flock
 
 
 def _lock_open(pending: Path, path: str, *, create: bool = True) -> int:
@@ -252,7 +252,7 @@ def _lock_open(pending: Path, path: str, *, create: bool = True) -> int:
 def _same_file(fd: int, path: Path) -> bool:
     try:
         st = os.stat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return False
     mine = os.fstat(fd)
     return (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino)

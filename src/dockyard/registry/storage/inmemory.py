@@ -30,7 +30,7 @@ class InMemoryDriver:
         self._lock = threading.Lock()
         self._files: dict[str, tuple[bytes, float]] = {}
         self._pending: dict[str, bytearray] = {}
-        self._writing: set[str] = set()
+        self._writing: dict[str, bytearray] = {}  # path -> the pending buffer an open writer holds
 
     # -- helpers (call with the lock held) -----------------------------------------------------------------
 
@@ -98,13 +98,13 @@ class InMemoryDriver:
 
     def writer(self, path: str, *, append: bool = False) -> InMemoryWriter:
         with self._lock:
-            if path in self._writing:
+            if self._writing.get(path) is not None and self._writing[path] is self._pending.get(path):
                 raise Conflict(f"another writer has storage path {path} open", hint="retry once it commits or closes")
             buffer = self._pending.get(path) if append else None
             if buffer is None:
                 buffer = bytearray(self._content(path)) if append else bytearray()
                 self._pending[path] = buffer
-            self._writing.add(path)
+            self._writing[path] = buffer
         return InMemoryWriter(self, path, buffer)
 
     def _commit(self, path: str, buffer: bytearray) -> None:
@@ -120,9 +120,10 @@ class InMemoryDriver:
             if self._pending.get(path) is buffer:
                 del self._pending[path]
 
-    def _release(self, path: str) -> None:
+    def _release(self, path: str, buffer: bytearray) -> None:
         with self._lock:
-            self._writing.discard(path)
+            if self._writing.get(path) is buffer:
+                del self._writing[path]
 
     def move(self, src: str, dst: str) -> None:
         with self._lock:
@@ -189,4 +190,4 @@ class InMemoryWriter:
     def close(self) -> None:
         if not self._done:
             self._done = True
-            self._driver._release(self.path)
+            self._driver._release(self.path, self._buffer)

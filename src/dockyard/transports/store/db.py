@@ -285,9 +285,11 @@ class MetaDB:
         return Digest.parse(rows[0]["digest"]) if rows else None
 
     def by_prefix(self, algorithm: str, prefix: str) -> list[Digest]:
-        """Records whose digest starts with `algorithm:prefix` (prefix is lowercase hex)."""
-        rows = self._query("SELECT digest FROM images WHERE digest GLOB ? ORDER BY digest",
-                           (f"{algorithm}:{prefix}*",))
+        """Records, and manifests inside stored indexes, whose digest starts with `algorithm:prefix`."""
+        rows = self._query(
+            "SELECT digest FROM images WHERE digest GLOB ?1 UNION "
+            "SELECT digest FROM blobs WHERE kind = 'manifest' AND digest GLOB ?1 ORDER BY digest",
+            (f"{algorithm}:{prefix}*",))
         return [Digest.parse(r["digest"]) for r in rows]
 
     def names(self, digest: Digest | None = None) -> dict[Digest, list[Reference]]:
