@@ -15,7 +15,6 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from dockyard.errors import Error
 from dockyard.registry import errcodes
@@ -120,7 +119,7 @@ def create_app(config: RegistryConfig, *, driver: StorageDriver | None = None,
 
     observers = [registry.metrics.observe_request, access_log.observe]
     app = Starlette(
-        routes=[Route("/{path:path}", Dispatcher())],
+        routes=[],
         middleware=[Middleware(ObserveMiddleware, observers=observers, headers=[API_VERSION_HEADER])],
         exception_handlers={
             Error: _on_error,
@@ -131,5 +130,8 @@ def create_app(config: RegistryConfig, *, driver: StorageDriver | None = None,
         },
         lifespan=lifespan,
     )
+    # Every path goes to the dispatcher, also those Starlette's path patterns refuse (a newline, say),
+    # so every answer is a spec error document.
+    app.router.default = Dispatcher()
     app.state.registry = registry
     return app

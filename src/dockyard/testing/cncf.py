@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -35,15 +36,16 @@ class TokenAuth:
 
 @dataclass(frozen=True, slots=True)
 class CncfRegistry:
-    """A running registry: `host` is `127.0.0.1:PORT` (plain HTTP)."""
+    """A running registry: `host` is `127.0.0.1:PORT` (HTTPS when started with a certificate, else HTTP)."""
 
     host: str
     root: Path
     log: Path
+    tls: bool = False
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
     def ref(self, name: str) -> str:
         """`host/name`, e.g. `ref("busybox:1")`."""
@@ -72,12 +74,27 @@ def htpasswd_file(path: Path, users: Sequence[tuple[str, str]]) -> Path:
     return path
 
 
-def _config(root: Path, port: int, users: Sequence[tuple[str, str]], token: TokenAuth | None) -> dict[str, object]:
+def self_signed(workdir: Path, name: str = "registry") -> tuple[Path, Path]:
+    """A certificate (and key) for 127.0.0.1 and localhost, made with `openssl`; it is its own CA."""
+    require_tool("openssl")
+    cert, key = workdir / f"{name}.crt", workdir / f"{name}.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", f"/CN={name}",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   capture_output=True, check=True, timeout=120)
+    return cert, key
+
+
+def _config(root: Path, port: int, users: Sequence[tuple[str, str]], token: TokenAuth | None,
+            tls: tuple[Path, Path] | None) -> dict[str, object]:
+    http: dict[str, object] = {"addr": f"127.0.0.1:{port}", "secret": "dockyard-test"}
+    if tls is not None:
+        http["tls"] = {"certificate": str(tls[0]), "key": str(tls[1])}
     config: dict[str, object] = {
         "version": 0.1,
         "log": {"level": "info", "accesslog": {"disabled": False}},
         "storage": {"filesystem": {"rootdirectory": str(root / "data")}, "delete": {"enabled": True}},
-        "http": {"addr": f"127.0.0.1:{port}", "secret": "dockyard-test"},
+        "http": http,
     }
     if users:
         config["auth"] = {"htpasswd": {"realm": "dockyard-test", "path": str(htpasswd_file(root / "htpasswd", users))}}
@@ -89,7 +106,7 @@ def _config(root: Path, port: int, users: Sequence[tuple[str, str]], token: Toke
 
 def _answers(url: str) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2):
+        with urllib.request.urlopen(url, timeout=2, context=ssl._create_unverified_context()):
             return True
     except urllib.error.HTTPError as exc:
         return exc.code == 401
@@ -109,8 +126,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def cncf_registry(workdir: Path, *, users: Sequence[tuple[str, str]] = (), token: TokenAuth | None = None,
-                  startup_timeout: float = 30.0) -> Iterator[CncfRegistry]:
+                  tls: tuple[Path, Path] | None = None, startup_timeout: float = 30.0) -> Iterator[CncfRegistry]:
     """Start `docker-registry serve` under `workdir`, wait until `/v2/` answers, yield it, stop it.
+
+    `users` turns on htpasswd Basic auth, `token` token auth, `tls` (certificate, key) HTTPS.
 
     Skips (or fails under DOCKYARD_REQUIRE_PEERS=1) when the registry is not installed.
     """
@@ -121,12 +140,12 @@ def cncf_registry(workdir: Path, *, users: Sequence[tuple[str, str]] = (), token
     for attempt in range(3):
         port = free_port()
         config = workdir / "config.yml"
-        config.write_text(json.dumps(_config(workdir, port, users, token), indent=1))
+        config.write_text(json.dumps(_config(workdir, port, users, token, tls), indent=1))
         log = workdir / f"registry-{attempt}.log"
         with open(log, "wb") as out:
             proc = subprocess.Popen([PROGRAM, "serve", str(config)], stdout=out, stderr=subprocess.STDOUT,
                                     stdin=subprocess.DEVNULL)
-        registry = CncfRegistry(f"127.0.0.1:{port}", workdir, log)
+        registry = CncfRegistry(f"127.0.0.1:{port}", workdir, log, tls is not None)
         deadline = time.monotonic() + startup_timeout
         while time.monotonic() < deadline and proc.poll() is None and not _answers(f"{registry.url}/v2/"):
             time.sleep(0.05)

@@ -16,9 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest
+from dockyard.oci.manifest import ImageManifest
+from dockyard.oci.mediatype import MediaType
 from dockyard.registry.app import create_app
 from dockyard.registry.config import RegistryConfig
 from dockyard.registry.server import Listen, uvicorn_config
@@ -64,3 +69,39 @@ def running_registry(data_dir: Path, *, config: RegistryConfig | None = None, ht
         server.should_exit = True
         thread.join(STARTUP_TIMEOUT)
         sock.close()
+
+
+def push_blob(client: httpx.Client, name: str, data: bytes, *, algorithm: str = "sha256") -> Digest:
+    """Push a blob monolithically (POST then PUT) and return its digest; raises on any failure."""
+    digest = Digest.of(data, algorithm)
+    started = client.post(f"/v2/{name}/blobs/uploads/")
+    started.raise_for_status()
+    location = started.headers["Location"]
+    joiner = "&" if "?" in location else "?"
+    done = client.put(f"{location}{joiner}digest={digest}", content=data,
+                      headers={"Content-Type": "application/octet-stream"})
+    done.raise_for_status()
+    return digest
+
+
+def image_manifest(config: bytes = b"{}", layers: tuple[bytes, ...] = (), *,
+                   config_type: str = MediaType.OCI_CONFIG, media_type: str = MediaType.OCI_MANIFEST,
+                   layer_type: str = MediaType.OCI_LAYER_GZIP, subject: Descriptor | None = None,
+                   artifact_type: str | None = None, annotations: dict[str, str] | None = None) -> ImageManifest:
+    """A manifest over the given config and layer bytes (not pushed)."""
+    return ImageManifest.build(
+        Descriptor.for_bytes(config_type, config),
+        [Descriptor.for_bytes(layer_type, layer) for layer in layers],
+        media_type=media_type, subject=subject, artifact_type=artifact_type, annotations=annotations)
+
+
+def push_image(client: httpx.Client, name: str, reference: str, *, config: bytes = b"{}",
+               layers: tuple[bytes, ...] = (b"layer",), **kw: object) -> ImageManifest:
+    """Push config, layers and the manifest (keyword arguments go to `image_manifest`)."""
+    for blob in (config, *layers):
+        push_blob(client, name, blob)
+    manifest = image_manifest(config, layers, **kw)  # type: ignore[arg-type]
+    response = client.put(f"/v2/{name}/manifests/{reference}", content=manifest.raw,
+                          headers={"Content-Type": manifest.media_type})
+    response.raise_for_status()
+    return manifest

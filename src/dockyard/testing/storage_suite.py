@@ -453,6 +453,16 @@ class StorageDriverSuite:
         with raises(NotFound):
             d.writer("/u/2/data", append=True)
 
+    def delete_while_writing(self, d: StorageDriver) -> None:
+        stale = d.writer("/u/3/data")
+        stale.write(b"old")
+        d.delete("/u/3/data")
+        _write(d, "/u/3/data", b"new")  # the deleted upload no longer holds the path
+        stale.write(b"lost")
+        with raises(NotFound):
+            stale.commit()
+        assert d.get_content("/u/3/data") == b"new"
+
     def redirect_url_is_optional(self, d: StorageDriver) -> None:
         d.put_content("/blob", b"x")
         url = d.redirect_url("/blob", "GET")

@@ -149,7 +149,8 @@ def token_server(workdir: Path, *, users: dict[str, str] | None = None) -> Itera
                    capture_output=True, check=True, timeout=120)
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = TokenServer(key, cert, f"http://127.0.0.1:{server.server_address[1]}", users=dict(users or {}))
-    thread = threading.Thread(target=server.serve_forever, name="token-server", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="token-server",
+                              daemon=True)
     thread.start()
     try:
         yield server.state

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import signal
 import stat
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +57,8 @@ def _start(script: str, *args: str) -> subprocess.Popen[str]:
 def _kill(proc: subprocess.Popen[str]) -> None:
     proc.send_signal(signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
+    assert proc.stdout is not None
+    proc.stdout.close()
 
 
 def _files(root: Path) -> list[str]:
@@ -65,7 +69,10 @@ def test_storage_abandoned_writer_leaves_nothing_visible(tmp_path: Path) -> None
     driver = FilesystemDriver(tmp_path)
     writer = driver.writer("/blobs/data")
     writer.write(b"x" * 100_000)
-    del writer  # neither committed nor closed, as if the request died
+    with warnings.catch_warnings():  # neither committed nor closed, as if the request died
+        warnings.simplefilter("ignore", ResourceWarning)
+        del writer
+        gc.collect()
     with pytest.raises(NotFound):
         driver.stat("/blobs/data")
     assert driver.list("/") == []
@@ -93,7 +100,9 @@ def test_storage_sigkill_mid_write_is_invisible_and_resumable(tmp_path: Path) ->
 
 def test_storage_resume_in_a_new_process(tmp_path: Path) -> None:
     _kill(_start(_WRITE_FOREVER, str(tmp_path)))
-    first = FilesystemDriver(tmp_path).writer("/repo/_uploads/u1/data", append=True).size
+    probe = FilesystemDriver(tmp_path).writer("/repo/_uploads/u1/data", append=True)
+    first = probe.size
+    probe.close()
     _kill(_start(_WRITE_FOREVER, str(tmp_path), "append"))
     writer = FilesystemDriver(tmp_path).writer("/repo/_uploads/u1/data", append=True)
     assert writer.size > first

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from remote_testkit import Blobs, basic_auth, make_image
 
 from dockyard.errors import Unauthorized
 from dockyard.oci.platform import Platform
@@ -16,8 +17,6 @@ from dockyard.testing.cncf import CncfRegistry, cncf_registry
 from dockyard.testing.tokenserver import TokenServer, token_server
 from dockyard.transports import remote
 from dockyard.transports.remote import RemoteOptions
-
-from conftest import Blobs, basic_auth, make_image
 
 ConfigWriter = Callable[[dict[str, object]], Path]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from remote_testkit import Blobs, FaultProxy, make_artifact, make_image, make_index
 
 from dockyard.errors import Error, InvalidArgument, ManifestUnknown, NotFound
 from dockyard.image.validate import validate
@@ -16,8 +17,6 @@ from dockyard.testing.cncf import CncfRegistry, free_port
 from dockyard.transports import remote
 from dockyard.transports.remote import BlobState, Progress, RemoteOptions
 from dockyard.transports.store import Store
-
-from conftest import Blobs, make_artifact, make_image, make_index
 
 
 def test_remote_push_pull_single_image(registry: CncfRegistry, repo: str, busybox: Image) -> None:
@@ -191,3 +190,20 @@ def test_remote_referrers_fallback_tag(registry: CncfRegistry, repo: str, blobs:
     unrelated = make_artifact(blobs, "application/x", b"x")
     with pytest.raises(InvalidArgument, match="subject"):
         remote.attach(registry.ref(f"{repo}:app"), unrelated)
+
+
+def test_remote_referrers_api(registry: CncfRegistry, fault_proxy: FaultProxy, repo: str, blobs: Blobs) -> None:
+    """Against an OCI 1.1 registry (emulated by the proxy): `OCI-Subject` answered, so no fallback tag."""
+    fault_proxy.referrers_api = True
+    image = make_image(blobs, Platform("linux", "amd64"), {"subject": b"api\n"})
+    subject = remote.push(image, f"{fault_proxy.host}/{repo}:app")
+    sig = make_artifact(blobs, "application/vnd.dev.sigstore.bundle.v0.3+json", b"bundle", subject=subject)
+    sbom = make_artifact(blobs, "application/spdx+json", b"{}", subject=subject)
+    for artifact in (sig, sbom):
+        remote.attach(f"{fault_proxy.host}/{repo}:app", artifact)
+    assert remote.list_tags(registry.ref(repo)) == ["app"]
+    found = remote.list_referrers(f"{fault_proxy.host}/{repo}@{subject.digest}")
+    assert [d.digest for d in found] == [sig.digest(), sbom.digest()]
+    only = remote.list_referrers(f"{fault_proxy.host}/{repo}:app", artifact_type="application/spdx+json")
+    assert [d.digest for d in only] == [sbom.digest()]
+    assert any("/referrers/" in path and "artifactType=" in path for _, path, _ in fault_proxy.seen)

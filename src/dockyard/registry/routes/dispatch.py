@@ -100,11 +100,11 @@ async def dispatch(request: Request) -> Response:
         if match is None:
             continue
         _route(request, endpoint.template)
+        groups = match.groupdict()
+        target = Target(check_name(groups["name"]), groups.get("ref") or "")
         endpoint_handler = endpoint.methods.get(method)
         if endpoint_handler is None:
             raise _method_unsupported(endpoint.methods)
-        groups = match.groupdict()
-        target = Target(check_name(groups["name"]), groups.get("ref") or "")
         return await endpoint_handler(request, reg, target)
     _route(request, "other")
     raise RegistryError(errcodes.NOT_FOUND, f"no endpoint at {path[:200]!r}")

@@ -98,7 +98,8 @@ class InMemoryDriver:
 
     def writer(self, path: str, *, append: bool = False) -> InMemoryWriter:
         with self._lock:
-            if self._writing.get(path) is not None and self._writing[path] is self._pending.get(path):
+            held = self._writing.get(path)
+            if held is not None and held is self._pending.get(path):
                 raise Conflict(f"another writer has storage path {path} open", hint="retry once it commits or closes")
             buffer = self._pending.get(path) if append else None
             if buffer is None:

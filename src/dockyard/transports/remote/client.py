@@ -72,8 +72,13 @@ def retry_after(response: httpx.Response) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds()) if when.tzinfo else None
 
 
+def relaxed(host: str, options: RemoteOptions) -> bool:
+    """Plain HTTP and unverified TLS: asked for, or a loopback registry without a CA of its own (as docker)."""
+    return options.insecure or (is_loopback(host) and options.ca_cert is None)
+
+
 def _tls(host: str, options: RemoteOptions) -> ssl.SSLContext | bool:
-    if options.insecure or is_loopback(host):
+    if relaxed(host, options):
         return False
     ctx = ssl.create_default_context(cafile=certifi.where())
     extra = [options.ca_cert] if options.ca_cert else []
@@ -104,7 +109,7 @@ class Session:
         self.host = host
         self.registry = name or host
         self.options = options
-        self.insecure = options.insecure or is_loopback(host)
+        self.insecure = relaxed(host, options)
         self.http = httpx.Client(
             http1=True, http2=False, verify=_tls(host, options), follow_redirects=False,
             timeout=httpx.Timeout(options.timeout, connect=min(options.timeout, 30.0)),

@@ -45,8 +45,9 @@ ProgressCallback = Callable[[Progress], None]
 class RemoteOptions:
     """How to talk to registries.
 
-    `insecure` allows plain HTTP and unverified TLS (loopback registries always get it, as with docker);
-    `ca_cert` is an extra PEM bundle to trust; `auth_file` is read first for credentials (and written by
+    `insecure` allows plain HTTP and unverified TLS (loopback registries get it unless `ca_cert` is given,
+    as with docker); `ca_cert` is an extra PEM bundle to trust (`/etc/docker/certs.d/HOST/*.crt` and
+    `/etc/containers/certs.d/HOST/*.crt` are trusted too); `auth_file` is read first for credentials (and written by
     login); `parallel` bounds concurrent blob transfers; `retries` bounds attempts after a connection error,
     a 5xx or a 429 (waits double from `backoff` seconds, honour `Retry-After`, and never exceed `max_wait`).
     `chunk_size` splits large uploads into PATCH requests of that many bytes (0: one streamed PATCH).
