@@ -121,7 +121,8 @@ def test_skopeo_round_trip(tmp_path: Path, assets: Path) -> None:
     manifest_digest = index["manifests"][0]["digest"]
     with running_registry(tmp_path / "reg") as reg:
         def run(*args: str) -> str:
-            done = subprocess.run([skopeo, "--insecure-policy", *args], capture_output=True, text=True, timeout=120)
+            done = subprocess.run([skopeo, "--insecure-policy", *args], check=False, capture_output=True, text=True,
+                                  timeout=120)
             assert done.returncode == 0, done.stderr
             return done.stdout
 
@@ -158,10 +159,11 @@ def test_skopeo_with_basic_auth(tmp_path: Path, assets: Path) -> None:
     layout = _layout(tmp_path, assets)
     with running_registry(tmp_path / "reg", htpasswd=htpasswd) as reg:
         base = [skopeo, "--insecure-policy", "copy", "--dest-tls-verify=false", f"oci:{layout}"]
-        denied = subprocess.run([*base, f"docker://{reg.host}/app:1"], capture_output=True, text=True, timeout=120)
+        denied = subprocess.run([*base, f"docker://{reg.host}/app:1"], check=False, capture_output=True, text=True,
+                                timeout=120)
         assert denied.returncode != 0
-        ok = subprocess.run([*base, "--dest-creds", "ci:pw", f"docker://{reg.host}/app:1"], capture_output=True,
-                            text=True, timeout=120)
+        ok = subprocess.run([*base, "--dest-creds", "ci:pw", f"docker://{reg.host}/app:1"], check=False,
+                            capture_output=True, text=True, timeout=120)
         assert ok.returncode == 0, ok.stderr
         with httpx.Client(base_url=reg.url, auth=("ci", "pw")) as client:
             assert client.get("/v2/app/tags/list").json()["tags"] == ["1"]

@@ -14,10 +14,10 @@ import httpx
 import pytest
 
 from dockyard.errors import InvalidArgument
+from dockyard.oci.digest import Digest
 from dockyard.registry.config import RegistryConfig, StorageKind, check_bind, is_loopback
 from dockyard.registry.meta.base import ManifestRecord, ManifestRef, RefKind, UploadRecord
 from dockyard.registry.meta.sqlite import SQLiteMetadata
-from dockyard.oci.digest import Digest
 
 
 def test_config_file(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from dockyard.testing.cncf import CncfRegistry, cncf_registry
 from dockyard.testing.tokenserver import TokenServer, token_server
 from dockyard.transports import remote
 from dockyard.transports.remote import RemoteOptions
+from dockyard.transports.remote.catalog import list_tags
 
 ConfigWriter = Callable[[dict[str, object]], Path]
 
@@ -45,6 +47,7 @@ def ts(tokens: TokenServer) -> TokenServer:
     tokens.requests.clear()
     tokens.anonymous_pull = False
     tokens.refresh_tokens.clear()
+    tokens.expires_in = 300
     return tokens
 
 
@@ -172,3 +175,23 @@ def test_remote_bearer_login(bearer_registry: CncfRegistry, ts: TokenServer, doc
         remote.login(bearer_registry.host, "alice", "bad")
     remote.login(bearer_registry.host, "alice", "pw")
     assert json.loads(path.read_text())["auths"][bearer_registry.host] == {"auth": basic_auth("alice", "pw")}
+
+
+def test_remote_bearer_token_cache_and_expiry(bearer_registry: CncfRegistry, ts: TokenServer,
+                                              docker_config: ConfigWriter, blobs: Blobs, repo: str) -> None:
+    docker_config({"auths": {bearer_registry.host: {"auth": basic_auth("alice", "pw")}}})
+    image = make_image(blobs, Platform("linux", "amd64"), {"cache": b"tokens\n"})
+    remote.push(image, bearer_registry.ref(f"{repo}:1"))
+    ts.requests.clear()
+    ts.expires_in = 1
+    session = remote.session_for(bearer_registry.ref(repo))
+    try:
+        for _ in range(3):
+            assert list_tags(session, repo) == ["1"]
+        assert len(ts.requests) == 1, "one token for the same scope"
+        time.sleep(1.2)
+        assert list_tags(session, repo) == ["1"]
+        assert len(ts.requests) == 2, "an expired token is fetched again"
+    finally:
+        ts.expires_in = 300
+        session.close()
