@@ -361,7 +361,9 @@ def test_ten_clients_pushing_the_same_blob(tmp_path: Path) -> None:
 def test_writes_are_audited(fs_client: TestClient) -> None:
     """Every write lands in the audit log (who, what, when)."""
     push_image(fs_client, "app", "v1")
+    fs_client.delete(_start(fs_client))
+    fs_client.delete("/v2/app/manifests/v1")
     meta = fs_client.app.state.registry.meta  # type: ignore[attr-defined]
     actions = [entry.action for entry in meta.audit_log()]
-    assert {"upload.start", "blob.link", "manifest.put", "tag.put"} <= set(actions)
+    assert {"upload.start", "upload.cancel", "blob.link", "manifest.put", "tag.put", "tag.delete"} <= set(actions)
     assert all(entry.actor == "anonymous" for entry in meta.audit_log())

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+    from dockyard.transports.remote.options import Progress as RemoteProgress
 
 
 class _Bar:
@@ -37,3 +40,41 @@ def byte_progress(title: str) -> Iterator[_Bar | None]:
                TimeRemainingColumn())
     with Progress(*columns, transient=True) as bar:
         yield _Bar(bar, bar.add_task(title, total=None))
+
+
+@contextmanager
+def layer_progress(title: str) -> Iterator[Callable[[RemoteProgress], None]]:
+    """Per-blob progress for registry transfers: a rich bar per layer on a TTY, one plain line per
+    finished blob on stderr in pipes (stdout stays data)."""
+    from dockyard.transports.remote.options import BlobState
+
+    finished = {BlobState.EXISTS: "exists", BlobState.MOUNTED: "mounted", BlobState.UPLOADED: "pushed",
+                BlobState.MANIFEST: "manifest"}
+    if not sys.stderr.isatty():
+        def plain(event: RemoteProgress) -> None:
+            word = finished.get(event.state)
+            if word:
+                print(f"{title}: {word} {event.descriptor.digest.short} ({event.descriptor.size} bytes)",
+                      file=sys.stderr)
+
+        yield plain
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    tasks: dict[str, TaskID] = {}
+    lock = threading.Lock()
+    with Progress(*columns, transient=False) as bar:
+        def on_event(event: RemoteProgress) -> None:
+            desc = event.descriptor
+            with lock:
+                task = tasks.get(str(desc.digest))
+                if task is None:
+                    task = tasks[str(desc.digest)] = bar.add_task(f"{desc.digest.short}", total=desc.size)
+            word = finished.get(event.state)
+            label = f"{desc.digest.short} {word or event.state.value}"
+            done = desc.size if word else event.done
+            bar.update(task, completed=done, description=label)
+
+        yield on_event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.image.select import select_image
@@ -13,20 +14,39 @@ from dockyard.oci.platform import Platform
 from dockyard.oci.protocols import Image, ImageIndex
 from dockyard.oci.reference import Reference
 from dockyard.transports import archive, layout, ociarchive
-from dockyard.transports.location import Location, Transport, parse_location
+from dockyard.transports.location import Location, Role, Transport, parse_location
+
+if TYPE_CHECKING:
+    from dockyard.transports.remote import RemoteOptions
 
 Artifact = Image | ImageIndex
 BlobCallback = Callable[[Descriptor, bool], None]
 
 
-def open_location(loc: Location | str) -> Artifact:
-    """The image or index a transport reference names."""
+def open_location(loc: Location | str, *, remote: RemoteOptions | None = None,
+                  platform: Platform | None = None) -> Artifact:
+    """The image or index a transport reference names.
+
+    `remote` configures registry access; `platform` lets a registry pull skip the other platforms' blobs.
+    """
     loc = parse_location(loc) if isinstance(loc, str) else loc
+    if loc.transport is Transport.REGISTRY:
+        from dockyard.transports.remote import RemoteRef, open_remote
+
+        assert loc.reference is not None
+        return open_remote(RemoteRef.of(loc.reference), platform=platform, options=remote)
     if loc.transport is Transport.STORE:
         from dockyard.transports.store import Store
 
         assert loc.text is not None
-        return Store.open().get(loc.text)
+        try:
+            return Store.open().get(loc.text)
+        except NotFound:
+            if not loc.remote_fallback or loc.reference is None:
+                raise
+        from dockyard.transports.remote import RemoteRef, open_remote
+
+        return open_remote(RemoteRef.of(loc.reference), platform=platform, options=remote)
     assert loc.path is not None
     if loc.transport is Transport.OCI:
         found = layout.Layout.open(loc.path)
@@ -82,9 +102,16 @@ def _name_for(loc: Location, source_name: str | None) -> str | None:
 
 
 def write_location(loc: Location | str, artifact: Artifact, *, source_name: str | None = None,
-                   platform: Platform | None = None, on_blob: BlobCallback | None = None) -> Written:
+                   platform: Platform | None = None, on_blob: BlobCallback | None = None,
+                   remote: RemoteOptions | None = None) -> Written:
     """Write `artifact` to a transport reference. docker-archive holds single images only."""
-    loc = parse_location(loc) if isinstance(loc, str) else loc
+    loc = parse_location(loc, role=Role.DESTINATION) if isinstance(loc, str) else loc
+    if loc.transport is Transport.REGISTRY:
+        from dockyard.transports.remote import RemoteRef, push
+
+        assert loc.reference is not None
+        desc = push(artifact, RemoteRef.of(loc.reference), remote)
+        return Written(str(loc), desc, (loc.reference.familiar,))
     if loc.transport is Transport.STORE:
         from dockyard.transports.store import Store
 

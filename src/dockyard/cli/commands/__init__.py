@@ -6,7 +6,20 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    from dockyard.cli.commands import archive, copy, images, import_, inspect, prune, tag, version
+    from dockyard.cli.commands import (
+        archive,
+        copy,
+        discover,
+        images,
+        import_,
+        inspect,
+        login,
+        prune,
+        pushpull,
+        serve,
+        tag,
+        version,
+    )
 
     app.command("import")(import_.import_)
     app.command("images")(images.images)
@@ -17,5 +30,15 @@ def register(app: typer.Typer) -> None:
     app.command("save")(archive.save)
     app.command("load")(archive.load)
     app.command("prune")(prune.prune)
+    app.command("pull")(pushpull.pull)
+    app.command("push")(pushpull.push)
+    app.command("login")(login.login)
+    app.command("logout")(login.logout)
+    app.command("tags")(discover.tags)
+    app.command("catalog")(discover.catalog)
+    app.command("digest")(discover.digest)
+    app.command("manifest")(discover.manifest)
+    app.command("referrers")(discover.referrers)
+    app.command("delete")(discover.delete)
+    app.command("serve")(serve.serve)
     app.command("version")(version.version)
-    app.command("serve")(__import__("dockyard.cli.commands.serve", fromlist=["serve"]).serve)

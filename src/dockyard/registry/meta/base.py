@@ -118,7 +118,9 @@ class MetadataStore(Protocol):
 
     def upload(self, uuid: str) -> UploadRecord | None: ...
 
-    def delete_upload(self, uuid: str) -> None: ...
+    def delete_upload(self, uuid: str, *, actor: str | None = None) -> None:
+        """Forget a session; with an `actor` (a client cancelled it) the cancel is audited."""
+        ...
 
     def uploads_before(self, started: float) -> list[UploadRecord]:
         """Sessions started before a unix time (abandoned uploads to purge)."""

@@ -225,9 +225,12 @@ class SQLiteMetadata:
         rows = self._query("SELECT * FROM uploads WHERE uuid = ?", (uuid,))
         return UploadRecord(rows[0]["uuid"], rows[0]["repository"], rows[0]["started"]) if rows else None
 
-    def delete_upload(self, uuid: str) -> None:
+    def delete_upload(self, uuid: str, *, actor: str | None = None) -> None:
         with self._tx() as conn:
+            row = conn.execute("SELECT repository FROM uploads WHERE uuid = ?", (uuid,)).fetchone()
             conn.execute("DELETE FROM uploads WHERE uuid = ?", (uuid,))
+            if row is not None and actor is not None:
+                self._audit(conn, time.time(), actor, "upload.cancel", row[0], uuid)
 
     def uploads_before(self, started: float) -> list[UploadRecord]:
         rows = self._query("SELECT * FROM uploads WHERE started < ? ORDER BY started", (started,))

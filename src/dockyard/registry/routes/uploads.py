@@ -97,6 +97,6 @@ async def put_upload(request: Request, reg: Registry, target: Target) -> Respons
 
 async def cancel_upload(request: Request, reg: Registry, target: Target) -> Response:
     """end-14: abandon the session (204)."""
-    await authorize(request, reg, target.name, Action.PUSH)
-    await reg.uploads.cancel(target.name, target.ref)
+    identity = await authorize(request, reg, target.name, Action.PUSH)
+    await reg.uploads.cancel(target.name, target.ref, actor=identity.actor)
     return empty(204, {})

@@ -101,12 +101,11 @@ class UploadService:
         session = await self._session(repository, uuid)
         async with session.lock:
             self._check_live(session)
-            await self._write(session, body, chunk)
+            writer = await self._write(session, body, chunk, keep_open=True)
             session.gone = True
             self._sessions.pop(uuid, None)
             path = upload_path(uuid)
             try:
-                writer = await self.offload.run(self.driver.writer, path, append=True)
                 await self.offload.run(writer.commit)
                 hasher = session.hasher
                 if hasher is not None and hasher.algorithm == digest.algorithm:
@@ -123,14 +122,14 @@ class UploadService:
             observe(time.time() - session.record.started, size)
         return size
 
-    async def cancel(self, repository: str, uuid: str) -> None:
-        """DELETE: drop the session and its bytes."""
+    async def cancel(self, repository: str, uuid: str, *, actor: str | None = None) -> None:
+        """DELETE: drop the session and its bytes (`actor` set when a client asked: audited)."""
         session = await self._session(repository, uuid)
         async with session.lock:
             self._check_live(session)
             session.gone = True
             self._sessions.pop(uuid, None)
-            await self._discard(uuid)
+            await self._discard(uuid, actor=actor)
 
     async def purge_stale(self, max_age: float = STALE_AFTER) -> int:
         """Delete sessions older than `max_age` seconds (abandoned pushes); returns how many."""
@@ -180,7 +179,9 @@ class UploadService:
                 hasher.update(data)
         return hasher.digest(), hasher.size
 
-    async def _write(self, session: _Session, body: AsyncIterator[bytes], chunk: Chunk) -> None:
+    async def _write(self, session: _Session, body: AsyncIterator[bytes], chunk: Chunk, *,
+                     keep_open: bool = False) -> FileWriter:
+        """Append the body to the session's pending file; the writer is closed unless `keep_open`."""
         if chunk.start is not None and chunk.end is not None:
             if chunk.start != session.size or chunk.end < chunk.start - 1:
                 raise RegistryError(
@@ -199,22 +200,23 @@ class UploadService:
                 hasher.update(data)
             writer.write(data)
 
-        received: int | None = None
         try:
             received = await pump(body, sink, self.offload)
-        except SourceError:
-            raise
-        except BaseException:
-            session.hasher = None  # the hasher may be ahead of the file now: rehash at the end
-            raise
-        finally:
+            if chunk.start is not None and chunk.end is not None and received != chunk.end - chunk.start + 1:
+                raise RegistryError(errcodes.SIZE_INVALID, f"chunk declared {chunk.end - chunk.start + 1} bytes, "
+                                    f"{received} arrived")
+        except BaseException as exc:
+            if not isinstance(exc, (SourceError, RegistryError)):
+                session.hasher = None  # the hasher may be ahead of the file now: rehash at the end
             session.size = writer.size
             await self.offload.run(writer.close)
-        if chunk.start is not None and chunk.end is not None and received != chunk.end - chunk.start + 1:
-            raise RegistryError(errcodes.SIZE_INVALID, f"chunk declared {chunk.end - chunk.start + 1} bytes, "
-                                f"{received} arrived")
+            raise
+        session.size = writer.size
+        if not keep_open:
+            await self.offload.run(writer.close)
+        return writer
 
-    async def _discard(self, uuid: str) -> None:
+    async def _discard(self, uuid: str, *, actor: str | None = None) -> None:
         with contextlib.suppress(NotFound):
             await self.offload.run(self.driver.delete, upload_dir(uuid))
-        self.meta.delete_upload(uuid)
+        self.meta.delete_upload(uuid, actor=actor)

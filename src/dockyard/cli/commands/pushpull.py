@@ -1,0 +1,92 @@
+"""`dockyard pull` and `dockyard push`: between registries and the local store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dockyard.cli.remoteopts import AUTHFILE, CA_CERT, INSECURE, remote_options
+from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+
+
+def pull(
+    ref: str = typer.Argument(..., help="REGISTRY/REPO[:TAG|@DIGEST] (docker.io is the default registry)."),
+    platform: str | None = typer.Option(None, "--platform", help="Pull only this os/arch[/variant] of an index."),
+    all_platforms: bool = typer.Option(False, "--all-platforms", help="Pull every platform of an index."),
+    insecure: bool = INSECURE,
+    ca_cert: Path | None = CA_CERT,
+    authfile: Path | None = AUTHFILE,
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """Pull an image from a registry into the local store, verifying every digest.
+
+    By default an index is narrowed to this machine's platform, as docker does.
+
+    Example: dockyard pull localhost:5000/demo/busybox:1.0
+    """
+    from dockyard.cli.progress import layer_progress
+    from dockyard.image.select import select_image
+    from dockyard.oci.platform import Platform
+    from dockyard.oci.reference import Reference
+    from dockyard.transports.remote import RemoteRef, open_remote
+    from dockyard.transports.store import Store
+
+    reference = Reference.parse(ref.removeprefix("docker://"))
+    plat = Platform.parse(platform) if platform else None
+    with layer_progress("pull") as on_progress:
+        options = remote_options(insecure, ca_cert, authfile, on_progress)
+        artifact = open_remote(RemoteRef.of(reference), platform=plat, options=options)
+        if not all_platforms:
+            artifact = select_image(artifact, plat)
+        names = [reference] if reference.tag else []
+        desc = Store.open().write(artifact, names)
+    if output is Output.JSON:
+        print_json({"reference": reference.familiar, "digest": desc.digest, "media_type": desc.media_type})
+    else:
+        typer.echo(f"{reference.familiar} {desc.digest}")
+
+
+def push(
+    source: str = typer.Argument(..., help="Image to push: a store name, or any transport reference."),
+    destination: str | None = typer.Argument(None, help="REGISTRY/REPO[:TAG] (default: the source's own name)."),
+    insecure: bool = INSECURE,
+    ca_cert: Path | None = CA_CERT,
+    authfile: Path | None = AUTHFILE,
+    output: Output = OUTPUT_OPTION,
+) -> None:
+    """Push an image or index to a registry: blobs first (skipping or mounting those it has), manifests last.
+
+    Examples:
+
+      dockyard push localhost:5000/app:1.0
+
+      dockyard push app:1.0 localhost:5000/team/app:1.0
+
+      dockyard push oci:./layout:1.0 registry.example.com/app:1.0
+    """
+    from dockyard.cli.progress import layer_progress
+    from dockyard.errors import InvalidArgument
+    from dockyard.oci.reference import Reference
+    from dockyard.transports.location import Transport, parse_location
+    from dockyard.transports.remote import RemoteRef
+    from dockyard.transports.remote import push as do_push
+    from dockyard.transports.resolve import open_location
+
+    loc = parse_location(source)
+    if destination is None:
+        if loc.transport is not Transport.STORE or loc.reference is None:
+            raise InvalidArgument(f"push {source}: give a destination REGISTRY/REPO[:TAG]")
+        target = loc.reference
+    else:
+        target = Reference.parse(destination.removeprefix("docker://"))
+    with layer_progress("push") as on_progress:
+        options = remote_options(insecure, ca_cert, authfile, on_progress)
+        artifact = open_location(loc, remote=options)
+        desc = do_push(artifact, RemoteRef.of(target), options)
+    if output is Output.JSON:
+        print_json({"reference": target.familiar, "digest": desc.digest, "media_type": desc.media_type,
+                    "size": desc.size})
+    else:
+        typer.echo(f"{target.familiar} {desc.digest}")
+
