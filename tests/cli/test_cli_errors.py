@@ -148,7 +148,7 @@ def test_bad_reference_for_import_and_archives(cli: Cli, rootfs, tmp_path: Path)
     cli.fails(2, "copy", "x:1", "oci:")
 
 
-@pytest.mark.parametrize("text", ["docker://busybox", "dir:/tmp/image", "containers-storage:busybox:1",
+@pytest.mark.parametrize("text", ["dir:/tmp/image", "containers-storage:busybox:1",
                                   "docker-daemon:busybox:latest"])
 def test_unsupported_transports(cli: Cli, busybox: str, text: str) -> None:
     cli.fails(5, "inspect", text, needles=("not supported yet",))

@@ -31,7 +31,7 @@ def test_exit_codes_and_one_line_errors(cli: Cli, busybox: str, tmp_path: Path) 
         (2, ["inspect", "UPPER/Case:tag"]),
         (3, ["inspect", "nothere:1"]),
         (4, ["load", "-i", str(half)]),
-        (5, ["copy", "docker://busybox", "x:1"]),
+        (5, ["copy", "dir:/tmp/image", "x:1"]),
         (6, ["rmi", busybox[7:19]]),
     ]
     for code, args in cases:

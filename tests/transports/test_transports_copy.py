@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.cli.main import run
-from dockyard.errors import DigestMismatch, InvalidArgument, Unsupported
+from dockyard.errors import DigestMismatch, InvalidArgument
 from dockyard.image.validate import validate
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.manifest import IndexManifest
@@ -65,8 +65,6 @@ def test_destination_tags(images, tmp_path: Path) -> None:
     assert DockerArchive.open(tmp_path / "named.tar").tags() == ["busybox:base"]
     with pytest.raises(InvalidArgument):
         copy("busybox:base", f"store:busybox@sha256:{'0' * 64}")
-    with pytest.raises(Unsupported):
-        copy("busybox:base", "docker://registry.example.com/busybox:base")
 
 
 def _skopeo_outputs(peer: Peer, layout: Path, tmp_path: Path) -> dict[str, str]:

@@ -61,7 +61,7 @@ def _stored(ref: str, store: Store | None = None) -> Image:
 
 def test_save_and_load_many_images(images, tmp_path: Path) -> None:
     dockyard("copy", f"oci:{images.layout}:app", "busybox:app")
-    dockyard("copy", f"oci:{images.layout}:base", "ghcr.io/example/busybox:base")
+    dockyard("copy", f"oci:{images.layout}:base", "store:ghcr.io/example/busybox:base")
     refs = ["busybox:app", "ghcr.io/example/busybox:base", f"oci:{images.layout}:base"]
     for fmt in ArchiveFormat:
         out = tmp_path / f"{fmt.value}.tar"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dockyard.errors import InvalidReference, Unsupported
-from dockyard.transports.location import Location, Transport, parse_location
+from dockyard.transports.location import Location, Role, Transport, parse_location
 
 
 @pytest.mark.parametrize(("text", "familiar"), [
@@ -70,7 +70,20 @@ def test_invalid_references(text: str) -> None:
         parse_location(text)
 
 
-@pytest.mark.parametrize("text", ["docker://busybox", "docker://ghcr.io/o/r:1", "dir:/tmp/image", "dir:./x",
+def test_registry_references() -> None:
+    """`docker://` always names a registry; a registry-qualified plain name is a registry destination and a
+    store source that falls back to its registry."""
+    explicit = parse_location("docker://busybox")
+    assert explicit.transport is Transport.REGISTRY and str(explicit.reference) == "docker.io/library/busybox:latest"
+    dest = parse_location("ghcr.io/o/r:1", role=Role.DESTINATION)
+    assert dest.transport is Transport.REGISTRY and str(dest.reference) == "ghcr.io/o/r:1"
+    src = parse_location("ghcr.io/o/r:1")
+    assert src.transport is Transport.STORE and src.remote_fallback
+    assert not parse_location("busybox:1", role=Role.DESTINATION).remote_fallback
+    assert parse_location("busybox:1", role=Role.DESTINATION).transport is Transport.STORE
+
+
+@pytest.mark.parametrize("text", ["dir:/tmp/image", "dir:./x",
                                   "containers-storage:busybox:1", "docker-daemon:busybox:latest:x"])
 def test_unsupported_transports_say_so(text: str) -> None:
     with pytest.raises(Unsupported, match="not supported yet") as info:

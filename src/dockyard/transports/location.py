@@ -76,7 +76,7 @@ def parse_location(text: str, *, default_tag: bool = True, role: Role = Role.SOU
         return Location(Transport.REGISTRY, reference=Reference.parse(text[len("docker://"):],
                                                                        default_tag=default_tag))
     prefix, sep, rest = text.partition(":")
-    if sep and prefix in {t.value for t in Transport}:
+    if sep and prefix in {t.value for t in Transport} and prefix != Transport.REGISTRY:
         transport = Transport(prefix)
         if transport is Transport.STORE:
             return _store(rest, default_tag)
