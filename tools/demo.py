@@ -59,6 +59,48 @@ def step(title: str, *args: str, quiet: bool = False) -> str:
     return done.stdout
 
 
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def registry_tour() -> None:
+    """Start `dockyard serve`, push with our client (and skopeo when installed), list, pull back, stop."""
+    import time
+    import urllib.request
+
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    print(f"\n$ dockyard serve --port {port} --data-dir {OUT / 'registry'} &    # a private OCI registry")
+    server = subprocess.Popen([*DOCKYARD, "serve", "--port", str(port), "--data-dir", str(OUT / "registry")],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://{host}/v2/", timeout=1):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("demo: the registry did not start")
+        step("push the image to it", "push", "demo/busybox:1.0", f"{host}/demo/busybox:1.0")
+        if shutil.which("skopeo"):
+            print(f"\n$ skopeo copy --dest-tls-verify=false oci:{OUT / 'layout'}:1.0 docker://{host}/demo/skopeo:1.0")
+            subprocess.run(["skopeo", "copy", "-q", "--dest-tls-verify=false", f"oci:{OUT / 'layout'}:1.0",
+                            f"docker://{host}/demo/skopeo:1.0"], check=True)
+        step("list its repositories", "catalog", host)
+        step("list the tags of one", "tags", f"{host}/demo/busybox")
+        step("ask for the digest a tag points to", "digest", f"{host}/demo/busybox:1.0")
+        step("pull it back into the store", "pull", f"{host}/demo/busybox:1.0")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        print("\n(registry stopped)")
+
+
 def main() -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir()
@@ -89,6 +131,7 @@ def main() -> None:
 
     seen = {name: json.loads(text)["digest"] for name, text in digests.items()}
     same = len(set(seen.values())) == 1
+    registry_tour()
     step("remove a name", "rmi", "demo/busybox:latest")
     step("reclaim unused space (dry run)", "prune", "--all", "--dry-run")
     print("\nsummary:")

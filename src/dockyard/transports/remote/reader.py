@@ -10,7 +10,6 @@ import httpx
 
 from dockyard.errors import BlobUnknown, Error
 from dockyard.transports.remote.client import Session
-from dockyard.transports.remote.options import CHUNK
 
 
 class BlobReader(io.RawIOBase):
@@ -58,7 +57,8 @@ class BlobReader(io.RawIOBase):
         elif self._offset:
             self._skip = self._offset  # the registry ignored Range: read past what we have
         self._resp = resp
-        self._chunks = resp.iter_raw(CHUNK)
+        # Chunks as the socket delivers them: iter_raw(size) re-chunks through a BytesIO, one more copy per byte.
+        self._chunks = resp.iter_raw()
 
     def _drop(self) -> None:
         if self._resp is not None:
