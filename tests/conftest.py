@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from dockyard.testing.docker import docker_engine
+
 ASSETS = Path(__file__).parent / "assets"
 
 
@@ -21,6 +23,13 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 @pytest.fixture
 def assets() -> Path:
     return ASSETS
+
+
+@pytest.fixture(scope="session")
+def docker_host() -> Iterator[str]:
+    """A private dockerd for the whole session, shared by every package's tests (skips without dockerd/root)."""
+    with docker_engine() as host:
+        yield host
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -6,7 +6,7 @@ import io
 import shutil
 import subprocess
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -20,7 +20,6 @@ from dockyard.oci.digest import Digest
 from dockyard.oci.manifest import ImageManifest
 from dockyard.oci.mediatype import MediaType
 from dockyard.oci.platform import Platform
-from dockyard.testing.docker import docker_engine
 from dockyard.testing.peers import missing_peer, require_tool
 from dockyard.transports.blobs import BlobImage
 
@@ -130,13 +129,6 @@ def tiny_image() -> BlobImage:
 @pytest.fixture
 def tiny() -> BlobImage:
     return tiny_image()
-
-
-@pytest.fixture(scope="session")
-def docker_host() -> Iterator[str]:
-    """A private dockerd for the whole session (skips without dockerd/root)."""
-    with docker_engine() as host:
-        yield host
 
 
 @pytest.fixture

@@ -42,20 +42,36 @@ def byte_progress(title: str) -> Iterator[_Bar | None]:
         yield _Bar(bar, bar.add_task(title, total=None))
 
 
+def _finished(event: RemoteProgress) -> str | None:
+    """The word for a blob that is through (`pushed`, `exists`, `mounted`, `pulled`, `manifest`), else None."""
+    from dockyard.transports.remote.options import BlobState
+
+    if event.state is BlobState.DOWNLOADING:
+        size = event.descriptor.size
+        return "pulled" if size and event.done >= size else None
+    return {BlobState.EXISTS: "exists", BlobState.MOUNTED: "mounted", BlobState.UPLOADED: "pushed",
+            BlobState.MANIFEST: "manifest"}.get(event.state)
+
+
 @contextmanager
 def layer_progress(title: str) -> Iterator[Callable[[RemoteProgress], None]]:
     """Per-blob progress for registry transfers: a rich bar per layer on a TTY, one plain line per
     finished blob on stderr in pipes (stdout stays data)."""
-    from dockyard.transports.remote.options import BlobState
-
-    finished = {BlobState.EXISTS: "exists", BlobState.MOUNTED: "mounted", BlobState.UPLOADED: "pushed",
-                BlobState.MANIFEST: "manifest"}
+    lock = threading.Lock()  # events come from the transfer threads
     if not sys.stderr.isatty():
+        said: set[tuple[str, str]] = set()
+
         def plain(event: RemoteProgress) -> None:
-            word = finished.get(event.state)
-            if word:
-                print(f"{title}: {word} {event.descriptor.digest.short} ({event.descriptor.size} bytes)",
-                      file=sys.stderr)
+            word = _finished(event)
+            if not word:
+                return
+            key = (word, str(event.descriptor.digest))
+            line = f"{title}: {word} {event.descriptor.digest.short} ({event.descriptor.size} bytes)\n"
+            with lock:  # one write per line: print() writes the newline separately, so threads interleave
+                if key not in said:  # a config is read twice (to select a platform, then to store it)
+                    said.add(key)
+                    sys.stderr.write(line)
+                    sys.stderr.flush()
 
         yield plain
         return
@@ -64,7 +80,6 @@ def layer_progress(title: str) -> Iterator[Callable[[RemoteProgress], None]]:
     columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                TimeRemainingColumn())
     tasks: dict[str, TaskID] = {}
-    lock = threading.Lock()
     with Progress(*columns, transient=False) as bar:
         def on_event(event: RemoteProgress) -> None:
             desc = event.descriptor
@@ -72,7 +87,7 @@ def layer_progress(title: str) -> Iterator[Callable[[RemoteProgress], None]]:
                 task = tasks.get(str(desc.digest))
                 if task is None:
                     task = tasks[str(desc.digest)] = bar.add_task(f"{desc.digest.short}", total=desc.size)
-            word = finished.get(event.state)
+            word = _finished(event)
             label = f"{desc.digest.short} {word or event.state.value}"
             done = desc.size if word else event.done
             bar.update(task, completed=done, description=label)

@@ -73,15 +73,10 @@ class ShellLex:
 
     def __init__(self, escape: str = "\\", *, raw_quotes: bool = False, raw_escapes: bool = False,
                  skip_unset: bool = False, skip_quotes: bool = False) -> None:
-        self.escape = escape
-        self.raw_quotes = raw_quotes
-        self.raw_escapes = raw_escapes
-        self.skip_unset = skip_unset
-        self.skip_quotes = skip_quotes
-        self._src = ""
-        self._pos = 0
+        self.escape, self.raw_quotes, self.raw_escapes = escape, raw_quotes, raw_escapes
+        self.skip_unset, self.skip_quotes = skip_unset, skip_quotes
+        self._src, self._pos, self._raw = "", 0, False
         self._env: Mapping[str, str] = {}
-        self._raw = False
         self._matched: set[str] = set()
         self._unmatched: set[str] = set()
 
@@ -93,6 +88,8 @@ class ShellLex:
             value, words = self._process_stop_on(None, self.raw_escapes)
         except _LexError as err:
             raise DockerfileSyntaxError(f"failed to process {word!r}: {err}") from None
+        except RecursionError:
+            raise DockerfileSyntaxError(f"failed to process {word[:40]!r}: substitutions nested too deeply") from None
         return Expansion(value, tuple(words), frozenset(self._matched), frozenset(self._unmatched))
 
     def word(self, word: str, env: Mapping[str, str]) -> str:
@@ -103,7 +100,6 @@ class ShellLex:
         """`ProcessWords`: the expanded text split into words (quotes keep spaces inside a word)."""
         return self.process(word, env).words
 
-    # -- scanner -------------------------------------------------------------------------------------------------
     def _peek(self) -> str | None:
         return self._src[self._pos] if self._pos < len(self._src) else None
 

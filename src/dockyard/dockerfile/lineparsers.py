@@ -184,12 +184,15 @@ def _reject_constant(name: str) -> object:
     raise ValueError(name)  # Go's encoding/json has no NaN/Infinity
 
 
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _parse_json(rest: str) -> tuple[str, ...] | None:
     rest = lstrip_space(rest)
     if not rest.startswith("["):
         return None
-    try:
-        value = json.loads(rest, parse_constant=_reject_constant)
+    try:  # like Go's json.Decoder.Decode: the first JSON value counts, anything after it is ignored
+        value, _ = _DECODER.raw_decode(rest)
     except ValueError:
         return None
     if not isinstance(value, list):

@@ -115,26 +115,28 @@ def _trim_continuation(line: str, escape: str) -> tuple[str, bool]:
     return line, True
 
 
+def heredoc_word(word: str) -> tuple[str, int, bool, bool] | None:
+    """`ParseHeredoc`: for a word like `<<-"EOF"` the delimiter `EOF`, its fd, `expand` (unquoted) and `chomp`."""
+    match = _HEREDOC.match(word)
+    if match is None or not match.group(3):
+        return None
+    rest = match.group(3)
+    plain = ShellLex("\\", skip_unset=True).words(rest, {})
+    if len(plain) != 1:
+        return None
+    raw = ShellLex("\\", skip_unset=True, raw_quotes=True).words(rest, {})
+    quotes = sum(plain[0].count(q) for q in "'\"")
+    raw_quotes = sum(raw[0].count(q) for q in "'\"")
+    return plain[0], int(match.group(1) or "0"), quotes == raw_quotes, match.group(2) == "-"
+
+
 def _heredocs_in(line: str) -> list[tuple[str, int, bool, bool]]:
-    """`heredocsFromLine`: every `[n]<<[-]WORD` shell word; the delimiter is unquoted, `expand` if it was bare."""
+    """`heredocsFromLine`: every heredoc word of the line, lexed as the shell would split it."""
     try:
         words = ShellLex("\\", raw_quotes=True, raw_escapes=True, skip_unset=True).words(line, {})
     except DockerfileSyntaxError:
         return []
-    found: list[tuple[str, int, bool, bool]] = []
-    for word in words:
-        match = _HEREDOC.match(word)
-        if match is None or not match.group(3):
-            continue
-        rest = match.group(3)
-        plain = ShellLex("\\", skip_unset=True).words(rest, {})
-        if len(plain) != 1:
-            continue
-        raw = ShellLex("\\", skip_unset=True, raw_quotes=True).words(rest, {})
-        quotes = sum(plain[0].count(q) for q in "'\"")
-        raw_quotes = sum(raw[0].count(q) for q in "'\"")
-        found.append((plain[0], int(match.group(1) or "0"), quotes == raw_quotes, match.group(2) == "-"))
-    return found
+    return [found for word in words if (found := heredoc_word(word)) is not None]
 
 
 def _node(line: str, parser: DirectiveParser, comments: tuple[str, ...], start: int, end: int) -> Node:
@@ -179,10 +181,7 @@ def parse_nodes(text: str) -> RawFile:
         if _is_comment(tokens[i]):
             comment = strip_space(tokens[i][1:])
             comments = [*comments, comment] if comment else []
-        try:
-            token, is_directive = read(True)
-        except DockerfileSyntaxError as err:
-            raise DockerfileSyntaxError(err.reason, line=i + 1) from None
+        token, is_directive = read(True)
         if is_directive:
             comments.pop()
         start = i

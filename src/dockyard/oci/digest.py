@@ -125,6 +125,10 @@ class VerifyingReader(io.BufferedIOBase):
         if got != self._expected:
             raise DigestMismatch(f"content hashes to {got}, expected {self._expected}")
 
+    def verifies(self, digest: Digest, size: int) -> bool:
+        """True when this reader itself guarantees exactly `digest` and `size` (a sink may skip rehashing)."""
+        return self._expected == digest and self._size == size
+
     def read1(self, n: int = -1) -> bytes:
         return self.read(n)
 

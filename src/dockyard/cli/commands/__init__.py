@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
         login,
         prune,
         pushpull,
+        registry_admin,
         serve,
         tag,
         version,
@@ -41,4 +42,6 @@ def register(app: typer.Typer) -> None:
     app.command("referrers")(discover.referrers)
     app.command("delete")(discover.delete)
     app.command("serve")(serve.serve)
+    app.add_typer(registry_admin.app, name="registry")
+    app.command("analyze")(__import__("dockyard.cli.commands.analyze", fromlist=["analyze"]).analyze)
     app.command("version")(version.version)

@@ -12,7 +12,8 @@ from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
 
 def pull(
     ref: str = typer.Argument(..., help="REGISTRY/REPO[:TAG|@DIGEST] (docker.io is the default registry)."),
-    platform: str | None = typer.Option(None, "--platform", help="Pull only this os/arch[/variant] of an index."),
+    platform: str | None = typer.Option(
+        None, "--platform", help="Pull only this platform of an index: os/arch or os/arch/variant."),
     all_platforms: bool = typer.Option(False, "--all-platforms", help="Pull every platform of an index."),
     insecure: bool = INSECURE,
     ca_cert: Path | None = CA_CERT,
@@ -26,20 +27,26 @@ def pull(
     Example: dockyard pull localhost:5000/demo/busybox:1.0
     """
     from dockyard.cli.progress import layer_progress
-    from dockyard.image.select import select_image
+    from dockyard.errors import InvalidArgument
     from dockyard.oci.platform import Platform
     from dockyard.oci.reference import Reference
     from dockyard.transports.remote import RemoteRef, open_remote
+    from dockyard.transports.resolve import narrow
     from dockyard.transports.store import Store
 
+    if platform and all_platforms:
+        raise InvalidArgument("pull: --platform and --all-platforms exclude each other")
     reference = Reference.parse(ref.removeprefix("docker://"))
     plat = Platform.parse(platform) if platform else None
     with layer_progress("pull") as on_progress:
         options = remote_options(insecure, ca_cert, authfile, on_progress)
         artifact = open_remote(RemoteRef.of(reference), platform=plat, options=options)
-        if not all_platforms:
-            artifact = select_image(artifact, plat)
-        names = [reference] if reference.tag else []
+        if not all_platforms:  # a single image must match an explicit --platform, as docker insists
+            artifact = narrow(artifact, plat, reference.familiar)
+        # Pulled by digest: named `repo@digest` (of what is stored: an index's child when narrowed), else prune
+        # would see an unnamed, dangling image.
+        by_digest = Reference(reference.registry, reference.repository, None, artifact.digest())
+        names = [by_digest] if reference.digest else [reference]
         desc = Store.open().write(artifact, names)
     if output is Output.JSON:
         print_json({"reference": reference.familiar, "digest": desc.digest, "media_type": desc.media_type})

@@ -7,7 +7,7 @@ and is recorded in the audit log inside the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -88,7 +88,17 @@ class MetadataStore(Protocol):
 
     def repositories_with_blob(self, digest: Digest, *, limit: int = 20) -> list[str]: ...
 
-    def link_blob(self, repository: str, digest: Digest, size: int, *, actor: str) -> None: ...
+    def link_blob(self, repository: str, digest: Digest, size: int, *, actor: str,
+                  install: Callable[[bool], None] | None = None, mount: bool = False) -> bool:
+        """Link a blob into `repository` (refreshing the link time); False when nothing was linked.
+
+        With `install` (a push holding the bytes), it is called inside the write transaction with whether a
+        garbage collector has condemned the digest, and must leave the bytes in storage (replacing condemned
+        ones); the link and the un-condemning commit with it. With `mount`, the link is made only if some
+        repository still links the digest, which guarantees its bytes exist. With neither, the caller vouches
+        for the bytes (imports, tests).
+        """
+        ...
 
     def unlink_blob(self, repository: str, digest: Digest, *, actor: str) -> bool: ...
 
@@ -96,8 +106,14 @@ class MetadataStore(Protocol):
     def manifest(self, repository: str, digest: Digest) -> ManifestRecord | None: ...
 
     def put_manifest(self, repository: str, record: ManifestRecord, refs: Sequence[ManifestRef],
-                     tags: Sequence[str], *, actor: str) -> None:
-        """Record a manifest (idempotent), what it references, and point `tags` at it."""
+                     tags: Sequence[str], *, actor: str, require_blobs: Sequence[Digest] = (),
+                     require_manifests: Sequence[Digest] = ()) -> list[Digest]:
+        """Record a manifest (idempotent), what it references, and point `tags` at it.
+
+        The `require_*` digests must be linked blobs / manifests of `repository` in the same transaction
+        (so a concurrent garbage collector cannot remove them in between); the ones that are not are
+        returned and nothing is recorded.
+        """
         ...
 
     def delete_manifest(self, repository: str, digest: Digest, *, actor: str) -> bool:

@@ -14,6 +14,13 @@ Schema version 1 (`PRAGMA user_version = 1`)::
     tags           repo, tag, digest -> manifests(repo, digest) ON DELETE CASCADE, updated REAL; PK (repo, tag)
     uploads        uuid TEXT PK, repository TEXT, started REAL: sessions whose bytes are in storage
     audit          id, time, actor, action, repository, target: one row per write, never updated
+
+Schema version 2 adds, for online garbage collection (see `registry/gc.py`)::
+
+    gc_sweep       digest TEXT PK, since REAL: a blob a collector has condemned (every link removed in the same
+                   transaction); its bytes may be deleted only by a transaction that still finds this row, and a
+                   push of the same digest removes the row (re-installing its own bytes) in its linking transaction
+    manifests_by_digest   index: is a digest some repository's manifest (GC's reference check)
 """
 
 from __future__ import annotations
@@ -64,6 +71,18 @@ def _migrate_to_1(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
 
 
+_V2 = """
+CREATE TABLE gc_sweep (digest TEXT PRIMARY KEY, since REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX manifests_by_digest ON manifests(digest);
+"""
+
+
+def _migrate_to_2(conn: sqlite3.Connection) -> None:
+    for statement in _V2.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 #: MIGRATIONS[i] upgrades a database from user_version i to i + 1; append, never edit.
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_migrate_to_1, _migrate_to_2]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -6,13 +6,15 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from dockyard.errors import Conflict, InvalidContent, Unsupported
 from dockyard.oci.digest import Digest
+from dockyard.registry.meta import sqlite_gc
 from dockyard.registry.meta.base import AuditEntry, ManifestRecord, ManifestRef, UploadRecord
+from dockyard.registry.meta.gcstore import RegistrySnapshot
 from dockyard.registry.meta.schema import MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 30_000
@@ -40,6 +42,18 @@ def _record(r: sqlite3.Row) -> ManifestRecord:
         config_media_type=r["config_media_type"],
         annotations=json.loads(r["annotations"]),
     )
+
+
+def _missing(conn: sqlite3.Connection, repository: str, blobs: Sequence[Digest], manifests: Sequence[Digest]
+             ) -> list[Digest]:
+    """The required blobs not linked into, and manifests not stored in, `repository` (inside a transaction)."""
+    row = conn.execute("SELECT id FROM repositories WHERE name = ?", (repository,)).fetchone()
+    if row is None:
+        return [*blobs, *manifests]
+    return ([d for d in blobs if conn.execute("SELECT 1 FROM blobs WHERE repo = ? AND digest = ?",
+                                              (row[0], str(d))).fetchone() is None]
+            + [d for d in manifests if conn.execute("SELECT 1 FROM manifests WHERE repo = ? AND digest = ?",
+                                                    (row[0], str(d))).fetchone() is None])
 
 
 def _page(limit: int | None) -> tuple[str, list[object]]:
@@ -123,14 +137,22 @@ class SQLiteMetadata:
                            "ORDER BY r.name LIMIT ?", (str(digest), limit))
         return [r["name"] for r in rows]
 
-    def link_blob(self, repository: str, digest: Digest, size: int, *, actor: str) -> None:
+    def link_blob(self, repository: str, digest: Digest, size: int, *, actor: str,
+                  install: Callable[[bool], None] | None = None, mount: bool = False) -> bool:
         now = time.time()
+        key = str(digest)
         with self._tx() as conn:
+            if mount and conn.execute("SELECT 1 FROM blobs WHERE digest = ? LIMIT 1", (key,)).fetchone() is None:
+                return False  # nobody links it: it may be condemned, its bytes may be gone
+            if install is not None:
+                install(conn.execute("DELETE FROM gc_sweep WHERE digest = ?", (key,)).rowcount > 0)
             repo = self._repo_id(conn, repository, now)
-            cur = conn.execute("INSERT OR IGNORE INTO blobs (repo, digest, size, linked) VALUES (?, ?, ?, ?)",
-                               (repo, str(digest), size, now))
-            if cur.rowcount:
-                self._audit(conn, now, actor, "blob.link", repository, str(digest))
+            cur = conn.execute("UPDATE blobs SET linked = ? WHERE repo = ? AND digest = ?", (now, repo, key))
+            if not cur.rowcount:
+                conn.execute("INSERT INTO blobs (repo, digest, size, linked) VALUES (?, ?, ?, ?)",
+                             (repo, key, size, now))
+                self._audit(conn, now, actor, "blob.link", repository, key)
+            return True
 
     def unlink_blob(self, repository: str, digest: Digest, *, actor: str) -> bool:
         now = time.time()
@@ -149,10 +171,14 @@ class SQLiteMetadata:
         return _record(rows[0]) if rows else None
 
     def put_manifest(self, repository: str, record: ManifestRecord, refs: Sequence[ManifestRef],
-                     tags: Sequence[str], *, actor: str) -> None:
+                     tags: Sequence[str], *, actor: str, require_blobs: Sequence[Digest] = (),
+                     require_manifests: Sequence[Digest] = ()) -> list[Digest]:
         now = time.time()
         digest = str(record.digest)
         with self._tx() as conn:
+            missing = _missing(conn, repository, require_blobs, require_manifests)
+            if missing:
+                return missing
             repo = self._repo_id(conn, repository, now)
             cur = conn.execute(
                 "INSERT OR IGNORE INTO manifests (repo, digest, media_type, size, subject, artifact_type, "
@@ -173,6 +199,7 @@ class SQLiteMetadata:
                 conn.execute("INSERT OR REPLACE INTO tags (repo, tag, digest, updated) VALUES (?, ?, ?, ?)",
                              (repo, tag, digest, now))
                 self._audit(conn, now, actor, "tag.put", repository, f"{tag}={digest}")
+        return []
 
     def delete_manifest(self, repository: str, digest: Digest, *, actor: str) -> bool:
         now = time.time()
@@ -235,6 +262,29 @@ class SQLiteMetadata:
     def uploads_before(self, started: float) -> list[UploadRecord]:
         rows = self._query("SELECT * FROM uploads WHERE started < ? ORDER BY started", (started,))
         return [UploadRecord(r["uuid"], r["repository"], r["started"]) for r in rows]
+
+    # -- garbage collection (CollectableStore) ----------------------------------------------------
+
+    def snapshot(self) -> RegistrySnapshot:
+        with self._mutex, _translated(self._where):
+            self._conn.execute("BEGIN")  # a read transaction: one consistent view, writers not blocked (WAL)
+            try:
+                return sqlite_gc.snapshot(self._conn)
+            finally:
+                self._conn.execute("COMMIT")
+
+    def condemn_blob(self, digest: Digest, *, cutoff: float, actor: str) -> bool:
+        with self._tx() as conn:
+            return sqlite_gc.condemn_blob(conn, self._audit, time.time(), digest, cutoff, actor)
+
+    def sweep_blob(self, digest: Digest, delete: Callable[[], int], *, actor: str) -> int | None:
+        with self._tx() as conn:
+            return sqlite_gc.sweep_blob(conn, self._audit, time.time(), digest, delete, actor)
+
+    def delete_unreachable_manifest(self, repository: str, digest: Digest, *, cutoff: float, actor: str) -> bool:
+        with self._tx() as conn:
+            return sqlite_gc.delete_unreachable_manifest(conn, self._audit, time.time(), repository, digest,
+                                                         cutoff, actor)
 
     # -- audit -----------------------------------------------------------------------------------
 

@@ -81,22 +81,36 @@ class BlobService:
 
     async def ingest(self, repository: str, digest: Digest, content: bytes, *, actor: str) -> None:
         """Store small, already verified content (a manifest, a descriptor's `data`) and link it."""
+        path = blob_path(digest)
+
+        def install(condemned: bool) -> None:
+            if condemned or not _stored(self.driver, path):
+                self.driver.put_content(path, content)
+
         async with self._lock(digest):
-            if not await self.exists(digest):
-                await self.offload.run(self.driver.put_content, blob_path(digest), content)
-        self.meta.link_blob(repository, digest, len(content), actor=actor)
+            await self.offload.run(self.meta.link_blob, repository, digest, len(content), actor=actor,
+                                   install=install)
 
     async def commit(self, repository: str, digest: Digest, size: int, committed_path: str, *, actor: str) -> None:
-        """Move a verified, committed upload into place (or drop it if the blob is already there), then link.
+        """Move a verified, committed upload into place (or drop it if the blob is already there), and link it.
 
-        Ten clients pushing the same blob at once all succeed and leave one copy.
+        Ten clients pushing the same blob at once all succeed and leave one copy. The bytes are placed inside
+        the metadata store's linking transaction, so a garbage collector that condemned this digest meanwhile
+        cannot delete them afterwards (see `registry/gc.py`).
         """
+        path = blob_path(digest)
+        keep_upload = False
+
+        def install(condemned: bool) -> None:
+            nonlocal keep_upload
+            keep_upload = not condemned and _stored(self.driver, path)
+            if not keep_upload:
+                self.driver.move(committed_path, path)
+
         async with self._lock(digest):
-            if await self.exists(digest):
+            await self.offload.run(self.meta.link_blob, repository, digest, size, actor=actor, install=install)
+            if keep_upload:  # the blob was already there: our copy is surplus
                 await self.offload.run(_delete_quietly, self.driver, committed_path)
-            else:
-                await self.offload.run(self.driver.move, committed_path, blob_path(digest))
-        self.meta.link_blob(repository, digest, size, actor=actor)
 
     def mount(self, repository: str, digest: Digest, candidates: Iterable[str], may_read: Callable[[str], bool],
               *, actor: str) -> int | None:
@@ -108,8 +122,9 @@ class BlobService:
                     return size
                 continue
             size = self.meta.blob_size(source, digest)
-            if size is not None and may_read(source):
-                self.meta.link_blob(repository, digest, size, actor=actor)
+            if size is None or not may_read(source):
+                continue
+            if self.meta.link_blob(repository, digest, size, actor=actor, mount=True):
                 return size
         return None
 
@@ -124,6 +139,14 @@ class BlobService:
             lock = asyncio.Lock()
             self._locks[digest] = lock
         return lock
+
+
+def _stored(driver: StorageDriver, path: str) -> bool:
+    try:
+        driver.stat(path)
+    except NotFound:
+        return False
+    return True
 
 
 def _delete_quietly(driver: StorageDriver, path: str) -> None:

@@ -65,26 +65,34 @@ class ManifestService:
             digest = Digest.of(raw)
             all_tags = [reference, *tags]
         inspected = inspect_manifest(raw, content_type, digest)
-        missing: list[str] = []
+        missing: list[Digest] = []
         embedded: list[tuple[Digest, bytes]] = []
+        blobs: list[Digest] = [digest]
+        children: list[Digest] = []
         for need in inspected.needed:
             ref = need.ref
             if need.must_be_manifest:
+                children.append(ref.digest)
                 if self.meta.manifest(repository, ref.digest) is None:
-                    missing.append(str(ref.digest))
+                    missing.append(ref.digest)
             elif need.data is not None:
                 embedded.append((ref.digest, need.data))
-            elif not need.foreign and self.meta.blob_size(repository, ref.digest) is None:
-                missing.append(str(ref.digest))
+                blobs.append(ref.digest)
+            elif not need.foreign:
+                blobs.append(ref.digest)
+                if self.meta.blob_size(repository, ref.digest) is None:
+                    missing.append(ref.digest)
         if missing:
-            raise RegistryError(errcodes.MANIFEST_BLOB_UNKNOWN,
-                                f"manifest references {len(missing)} blob(s) not in {repository}",
-                                detail={"missing": list(dict.fromkeys(missing))})
+            raise _blob_unknown(repository, missing)
         for blob_digest, data in embedded:
             await self.blobs.ingest(repository, blob_digest, data, actor=actor)
         await self.blobs.ingest(repository, digest, raw, actor=actor)
-        self.meta.put_manifest(repository, inspected.record, [n.ref for n in inspected.needed], all_tags,
-                               actor=actor)
+        # Checked again inside the recording transaction: a garbage collector may have removed a blob or an
+        # untagged child since the checks above (then the push fails; it never records a dangling manifest).
+        missing = self.meta.put_manifest(repository, inspected.record, [n.ref for n in inspected.needed], all_tags,
+                                         actor=actor, require_blobs=blobs, require_manifests=children)
+        if missing:
+            raise _blob_unknown(repository, missing)
         return inspected.record
 
     def delete(self, repository: str, reference: ManifestReference, *, actor: str) -> None:
@@ -95,3 +103,9 @@ class ManifestService:
             deleted = self.meta.delete_tag(repository, reference, actor=actor)
         if not deleted:
             raise self._unknown(repository, reference)
+
+
+def _blob_unknown(repository: str, missing: Sequence[Digest]) -> RegistryError:
+    names = dict.fromkeys(str(d) for d in missing)
+    return RegistryError(errcodes.MANIFEST_BLOB_UNKNOWN, f"manifest references {len(names)} blob(s) not in "
+                         f"{repository}", detail={"missing": list(names)})

@@ -29,6 +29,18 @@ def blob_path(digest: Digest) -> str:
     return f"/blobs/{digest.algorithm}/{digest.encoded[:2]}/{digest.encoded}/data"
 
 
+def blob_digest(path: str) -> Digest | None:
+    """The digest a blob path names (the inverse of `blob_path`), or None for any other path."""
+    parts = path.split("/")
+    if len(parts) != 6 or parts[:2] != ["", "blobs"] or parts[5] != "data" or parts[3] != parts[4][:2]:
+        return None
+    try:
+        digest = Digest(parts[2], parts[4])
+        return digest if blob_path(digest) == path else None
+    except InvalidArgument:
+        return None
+
+
 def upload_path(uuid: str) -> str:
     """The driver path of an upload's bytes; the uuid must be canonical (it becomes a path component)."""
     if not UUID_RE.match(uuid):

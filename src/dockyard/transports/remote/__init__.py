@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dockyard.errors import DigestMismatch, ManifestUnknown
+from dockyard.errors import DigestMismatch, ManifestUnknown, Unauthorized
 from dockyard.image.select import select_image
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
@@ -176,6 +176,9 @@ def login(registry: str, username: str, password: str, options: RemoteOptions | 
     session = _registry_session(registry, options, creds)
     try:
         session.request("GET", "/v2/", scopes=(), what="login").close()
+    except Unauthorized as exc:
+        exc.hint = None  # "run dockyard login" is no advice for a failing login
+        raise
     finally:
         session.close()
     return store_credentials(normalize_host(registry), creds, auth_file=(options or RemoteOptions()).auth_file)

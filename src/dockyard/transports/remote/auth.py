@@ -158,7 +158,7 @@ class Authenticator:
             who = f"user {creds.username}" if creds is not None and creds.username else "anonymous access"
             if resp.status_code in (401, 403):
                 raise Unauthorized(f"{self.registry}: the token server refused {who}: {text}",
-                                   hint=f"check the credentials (dockyard login {self.registry})")
+                                   hint=f"check the credentials or run: dockyard login {self.registry}")
             raise Error(f"{self.registry}: the token server {realm} failed: {text}")
         return _parse_token(resp, self.registry)
 

@@ -199,7 +199,7 @@ class Session:
             _, text = describe(resp.status_code, resp.reason_phrase, body)
             who = f"as {creds.username}" if creds is not None and creds.username else "without credentials"
             raise Unauthorized(f"{self.registry}: authentication failed {who} for {what}: {text}",
-                               hint=f"check the credentials (dockyard login {self.registry})" if creds is not None
+                               hint=f"check the credentials or run: dockyard login {self.registry}" if creds is not None
                                else f"no credentials found for {self.registry}: run dockyard login {self.registry}")
         if resp.status_code in RETRY_STATUSES:
             try:

@@ -102,7 +102,7 @@ def raise_for(response: httpx.Response, body: bytes, *, registry: str, what: str
     kind = missing if status == 404 and missing is not None else _BY_CODE.get(code) or _BY_STATUS.get(status) or Error
     if status == 401:
         raise Unauthorized(f"{registry}: authentication failed for {what}: {text}",
-                           hint=f"check the credentials (dockyard login {registry})")
+                           hint=f"check the credentials or run: dockyard login {registry}")
     if status == 403:
         raise Denied(f"{registry}: access denied to {what}: {text}")
     if kind is ManifestUnknown:

@@ -1,0 +1,192 @@
+"""dive 0.13.1's efficiency score, wasted bytes and user wasted percent, computed exactly as dive computes them.
+
+dive (`filetree/efficiency.go`, `image/analysis.go`) builds a tree per layer from the tar paths (parents a path
+implies but the tar does not list get an empty payload: size 0, not a directory; `.wh..wh.*` names are never
+added) and visits the leaves of each layer. Per path it keeps the sum and the minimum of the sizes seen; a
+whiteout leaf's size is the size of what it deletes, looked up in the layers below stacked dive's way (opaque
+markers ignored): a directory counts its whole subtree, a file counts 0, and a missing target stops the visit of
+the rest of that layer (its path keeps a minimum of -1). The score is sum(min) / sum(sum) over all paths; wasted
+bytes is sum(sum) over paths seen at least twice, and only layer 0 counts as the base image.
+See ../../../docs/analyze.md for the quirks this reproduces and why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from dockyard.layers.tarformat import EntryType, TarEntry
+
+if TYPE_CHECKING:
+    from dockyard.analyze.divestack import Stacked
+
+_WH = ".wh."
+_META = ".wh..wh."
+_MAX = "\U0010ffff"
+_DIR = EntryType.DIR
+
+
+@dataclass(frozen=True, slots=True)
+class Inefficiency:
+    """A path dive saw in more than one layer (or deleted): how often and the sum of the sizes it saw."""
+
+    path: str
+    count: int
+    cumulative_size: int
+    minimum_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiveMetrics:
+    """dive's image-level numbers, with its inefficient files in the order its `--json` export lists them."""
+
+    efficiency: float
+    size_bytes: int
+    user_size_bytes: int
+    wasted_bytes: int
+    wasted_user_percent: float
+    inefficiencies: tuple[Inefficiency, ...]
+    layer_sizes: tuple[int, ...]
+    """Per layer: the sum of its tar entries' sizes (dive's layer `sizeBytes`)."""
+
+
+class LayerTree:
+    """One layer as dive's tree sees it: payload (size, is_dir) per node and which nodes have children."""
+
+    __slots__ = ("nodes", "parents", "size", "whiteouts")
+
+    def __init__(self, entries: Sequence[TarEntry]) -> None:
+        nodes: dict[str, tuple[int, bool]] = {}
+        parents: set[str] = set()
+        size = 0
+        whiteouts = False
+        for e in entries:
+            path = e.path
+            size += e.size
+            if path == ".":
+                continue
+            if _WH in path:
+                if _META in path:
+                    _implied(nodes, parents, _before_meta(path))
+                    continue
+                whiteouts = whiteouts or path.rpartition("/")[2].startswith(_WH)
+            nodes[path] = (e.size, e.type is _DIR)
+            parent = path.rpartition("/")[0]
+            if parent:
+                parents.add(parent)
+                if parent not in nodes:
+                    _implied(nodes, parents, parent)
+        self.nodes = nodes
+        self.parents = parents
+        self.size = size
+        self.whiteouts = whiteouts
+
+    def leaves(self) -> list[str]:
+        parents = self.parents
+        return [p for p in self.nodes if p not in parents]
+
+
+def _before_meta(path: str) -> str:
+    """The part of `path` before its first `.wh..wh.` component (dive's AddPath stops there)."""
+    parts = path.split("/")
+    for i, part in enumerate(parts):
+        if part.startswith(_META):
+            return "/".join(parts[:i])
+    return path
+
+
+def _implied(nodes: dict[str, tuple[int, bool]], parents: set[str], path: str) -> None:
+    """Create `path` and its missing ancestors with dive's empty payload."""
+    while path and path not in nodes:
+        nodes[path] = (0, False)
+        parent = path.rpartition("/")[0]
+        if not parent:
+            return
+        parents.add(parent)
+        path = parent
+
+
+def dfs_key(path: str) -> tuple[str, ...]:
+    """dive's visiting order (children first, siblings sorted) as a sort key."""
+    return (*path.split("/"), _MAX)
+
+
+def target_of(leaf: str) -> str:
+    """The path a whiteout leaf names (dive strips `.wh.` from the leaf's own name only)."""
+    parent, _, base = leaf.rpartition("/")
+    name = base[len(_WH):] if base.startswith(_WH) else base
+    return f"{parent}/{name}" if parent else name
+
+
+def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
+    """dive's numbers for layers given as their tar entries, in order."""
+    from dockyard.analyze.divestack import Stacked
+
+    trees = [LayerTree(entries) for entries in layers]
+    stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, count]
+    hits: list[tuple[int, str, str]] = []  # (layer, leaf, path) when a path is seen the second time
+    stacked: Stacked | None = None
+    last_whiteouts = max((i for i, t in enumerate(trees) if t.whiteouts), default=-1)
+    for idx, tree in enumerate(trees):
+        if idx <= last_whiteouts:
+            if stacked is None:
+                stacked = Stacked(trees[0])
+            elif idx > 0:
+                stacked.stack(trees[idx - 1])
+        leaves = tree.leaves()
+        sizes: dict[str, int] = {}
+        if tree.whiteouts:
+            assert stacked is not None
+            failed = _whiteout_sizes(leaves, stacked, sizes)
+            if failed is not None:
+                leaves.sort(key=dfs_key)
+                leaves = leaves[: leaves.index(failed)]
+                stats.setdefault("/" + target_of(failed), [0, -1, 0])
+        nodes = tree.nodes
+        for leaf in leaves:
+            if leaf in sizes:
+                size, key = sizes[leaf], "/" + target_of(leaf)
+            else:
+                size, key = nodes[leaf][0], "/" + leaf
+            rec = stats.get(key)
+            if rec is None:
+                stats[key] = [size, size, 1]
+                continue
+            rec[0] += size
+            if rec[1] < 0 or size < rec[1]:
+                rec[1] = size
+            rec[2] += 1
+            if rec[2] == 2:
+                hits.append((idx, leaf, key))
+    return _finish(trees, stats, hits)
+
+
+def _whiteout_sizes(leaves: list[str], stacked: Stacked, sizes: dict[str, int]) -> str | None:
+    """Sizes of a layer's whiteout leaves; the first (in dive's order) whose target is missing, if any."""
+    missing: list[str] = []
+    for leaf in leaves:
+        if _WH in leaf and leaf.rpartition("/")[2].startswith(_WH):
+            size = stacked.deleted_size(target_of(leaf))
+            if size is None:
+                missing.append(leaf)
+            else:
+                sizes[leaf] = size
+    return min(missing, key=dfs_key) if missing else None
+
+
+def _finish(trees: list[LayerTree], stats: dict[str, list[int]], hits: list[tuple[int, str, str]]) -> DiveMetrics:
+    minimum = cumulative = 0
+    for rec in stats.values():
+        minimum += rec[1]
+        cumulative += rec[0]
+    score = 1.0 if cumulative == 0 else minimum / cumulative
+    hits.sort(key=lambda h: (h[0], dfs_key(h[1])))  # the order dive appends them in
+    ordered = sorted((h[2] for h in hits), key=lambda p: stats[p][0])  # stable; see docs/analyze.md
+    ineff = tuple(Inefficiency(p, stats[p][2], stats[p][0], stats[p][1]) for p in reversed(ordered))
+    layer_sizes = tuple(t.size for t in trees)
+    size = sum(layer_sizes)
+    user = size - (layer_sizes[0] if layer_sizes else 0)
+    wasted = sum(i.cumulative_size for i in ineff)
+    percent = wasted / user if user else (float("nan") if wasted == 0 else float("inf"))
+    return DiveMetrics(score, size, user, wasted, percent, ineff, layer_sizes)

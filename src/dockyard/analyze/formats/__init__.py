@@ -1,0 +1,1 @@
+"""Output formats of `dockyard analyze`: JSON (a superset of dive's export), self-contained HTML, rich TTY."""

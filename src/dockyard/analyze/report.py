@@ -1,0 +1,151 @@
+"""`analyze(image)`: stream every layer once, then compute dive's numbers, the true waste, the base/app split and
+the findings into one `Report`."""
+
+from __future__ import annotations
+
+import gc
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import BinaryIO, cast
+
+import zstandard
+
+from dockyard.analyze.apply import ADDED, MODIFIED, Merged
+from dockyard.analyze.base import BaseLayers, BaseOpener, find_base
+from dockyard.analyze.divecompat import dive_metrics
+from dockyard.analyze.findings import findings
+from dockyard.analyze.model import BaseSplit, LayerReport, Report
+from dockyard.analyze.prefetch import Prefetcher
+from dockyard.analyze.probes import ELF_MAGIC, ELF_MIN_SIZE, Probes, secret_candidate
+from dockyard.analyze.reclaim import reclaim, visible
+from dockyard.analyze.tarscan import scan_layer
+from dockyard.errors import InvalidLayer, Unsupported
+from dockyard.layers.compression import decompress
+from dockyard.layers.tarformat import EntryType, TarEntry
+from dockyard.oci.config import ImageConfig
+from dockyard.oci.digest import Digest
+from dockyard.oci.mediatype import CONFIG_TYPES, Compression, is_layer, layer_compression
+from dockyard.oci.protocols import Image, Layer
+
+#: Called after each layer is scanned: (layer index, layer count, compressed bytes of that layer).
+Progress = Callable[[int, int, int], None]
+_DIR = EntryType.DIR
+
+
+def check_image(image: Image) -> None:
+    """Refuse artifacts that are not container images (signatures, attestations, SBOMs) and unknown layers."""
+    manifest = image.manifest()
+    what = manifest.artifact_type or manifest.config.media_type
+    if manifest.config.media_type not in CONFIG_TYPES:
+        raise Unsupported(f"{image.digest()} is not a container image but an artifact of type {what}",
+                          hint="analyze the image it refers to instead")
+    for i, desc in enumerate(manifest.layers):
+        if not is_layer(desc.media_type):
+            raise Unsupported(f"layer {i} ({desc.digest}) has media type {desc.media_type}, not an image layer")
+
+
+def analyze(image: Image, *, reference: str = "", base: Image | None = None, base_ref: str | None = None,
+            open_base: BaseOpener | None = None, progress: Progress | None = None) -> Report:
+    """Analyze one image. `base` (or a base its annotations name, opened with `open_base`) splits base from app."""
+    check_image(image)
+    config = image.config()
+    layers = image.layers()
+    with _no_gc():
+        probes = Probes()
+        merged = Merged()
+        entries: list[list[TarEntry]] = []
+        for i, layer in enumerate(layers):
+            probes.layer = i
+            entries.append(_scan(layer, i, probes))
+            merged.apply(i, entries[-1])
+            if progress is not None:
+                progress(i, len(layers), layer.descriptor.size)
+        dive = dive_metrics(entries)
+        final = visible(merged)
+        reclaimed, dead_per_layer = reclaim(merged, final, len(layers))
+        found = findings(final, reclaimed, probes)
+    diff_ids = config.diff_ids if len(config.diff_ids) == len(layers) else ()
+    based = find_base(image, diff_ids, base=base, base_ref=base_ref, opener=open_base)
+    commands = dive_commands(config, len(layers))
+    reports = tuple(_layer_report(i, layer, diff_ids, commands[i], entries[i], merged, dive.layer_sizes[i],
+                                  dead_per_layer[i], i < based.count, config)
+                    for i, layer in enumerate(layers))
+    return Report(
+        reference=reference or str(image.digest()), digest=image.digest(), media_type=image.manifest().media_type,
+        platform=str(config.platform), created=config.created,
+        compressed_size=sum(desc.size for desc in image.manifest().layers), layers=reports, dive=dive,
+        reclaim=reclaimed, base=_split(based, reports), findings=found,
+        entries=tuple(tuple(e) for e in entries), deltas=tuple(merged.deltas))
+
+
+def _scan(layer: Layer, index: int, probes: Probes) -> list[TarEntry]:
+    desc = layer.descriptor
+    what = f"layer {index} ({desc.digest})"
+    compression = layer_compression(desc.media_type)
+    stream = layer.open()
+    try:
+        with Prefetcher(stream if compression is Compression.NONE else decompress(stream, compression)) as tar:
+            return scan_layer(cast(BinaryIO, tar), what=what, probe=probes.probe, probe_magic=ELF_MAGIC,
+                              probe_min_size=ELF_MIN_SIZE, probe_names=secret_candidate)
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+        raise InvalidLayer(f"{what}: corrupt {compression} stream: {exc}") from None
+    finally:
+        stream.close()
+
+
+@contextmanager
+def _no_gc() -> Iterator[None]:
+    """Analysis allocates hundreds of thousands of small tuples and no cycles: the cyclic GC only costs time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def dive_commands(config: ImageConfig, count: int) -> list[str]:
+    """The history command of each layer as dive maps it: empty_layer entries skipped, `/bin/sh -c ` trimmed."""
+    history = [h for h in config.history if not h.empty_layer]
+    out = []
+    for i in range(count):
+        created_by = history[i].created_by if i < len(history) else None
+        out.append("(missing)" if i >= len(history) else (created_by or "").removeprefix("/bin/sh -c "))
+    return out
+
+
+def _layer_report(i: int, layer: Layer, diff_ids: Sequence[Digest], command: str, entries: list[TarEntry],
+                  merged: Merged, size: int, dead: int, base: bool, config: ImageConfig) -> LayerReport:
+    kinds = merged.deltas[i].kinds
+    counts = [0, 0, 0, 0]  # added files, added bytes, modified files, modified bytes
+    for entry, kind in zip(entries, kinds, strict=True):
+        if entry.type is _DIR:
+            continue
+        if kind == ADDED:
+            counts[0] += 1
+            counts[1] += entry.size
+        elif kind == MODIFIED:
+            counts[2] += 1
+            counts[3] += entry.size
+    removals = merged.deltas[i].removals
+    history = [h for h in config.history if not h.empty_layer]
+    diff_id = diff_ids[i] if diff_ids else None
+    return LayerReport(
+        index=i, digest=layer.descriptor.digest, diff_id=diff_id,
+        media_type=layer.descriptor.media_type, compressed_size=layer.descriptor.size, size=size, command=command,
+        comment=history[i].comment if i < len(history) else None, entries=len(entries),
+        added_files=counts[0], added_bytes=counts[1], modified_files=counts[2], modified_bytes=counts[3],
+        removed_files=sum(r.files for r in removals), removed_bytes=sum(r.bytes for r in removals),
+        reclaimable_bytes=dead, base=base)
+
+
+def _split(based: BaseLayers, layers: Sequence[LayerReport]) -> BaseSplit:
+    base = layers[: based.count]
+    app = layers[based.count :]
+    return BaseSplit(
+        source=based.source, base_name=based.name, base_digest=based.digest, layers=based.count,
+        base_bytes=sum(layer.size for layer in base), app_bytes=sum(layer.size for layer in app),
+        base_reclaimable=sum(layer.reclaimable_bytes for layer in base),
+        app_reclaimable=sum(layer.reclaimable_bytes for layer in app), note=based.note)

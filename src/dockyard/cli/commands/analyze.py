@@ -1,0 +1,96 @@
+"""`dockyard analyze`: what each layer holds, dive's efficiency numbers, the truly reclaimable bytes, findings
+with fixes, and a CI gate that reads `.dive-ci`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from dockyard.cli.render import OUTPUT_OPTION, Output
+
+
+def analyze(
+    ref: str = typer.Argument(..., help="Image: NAME[:TAG], oci:DIR[:TAG], docker-archive:FILE, oci-archive:FILE, ..."),
+    platform: str | None = typer.Option(None, "--platform", help="Pick this platform out of an index (os/arch or os/arch/variant)."),
+    base: str | None = typer.Option(None, "--base", help="The base image, to report the app's own size and waste."),
+    ci: bool = typer.Option(False, "--ci", help="Gate: check the rules of --ci-config, print PASS/FAIL, exit 1 on "
+                                                "failure."),
+    ci_config: Path | None = typer.Option(None, "--ci-config", help="dive's .dive-ci rules file (default: "
+                                                                     "./.dive-ci, else dive's defaults)."),
+    output: Output = OUTPUT_OPTION,
+    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report to this file."),
+    tui: bool = typer.Option(False, "--tui", help="Browse layers and files interactively (needs textual)."),
+) -> None:
+    """Analyze an image: layers, wasted and reclaimable bytes, findings and how to fix them.
+
+    Examples:
+
+      dockyard analyze myapp:1.0
+
+      dockyard analyze docker-archive:app.tar --ci --ci-config .dive-ci
+
+      dockyard analyze oci:./layout:1.0 --platform linux/arm64 -o json > report.json
+
+      dockyard analyze myapp:1.0 --base debian:bookworm --html report.html
+    """
+    import sys
+
+    from dockyard.analyze import analyze as run_analysis
+    from dockyard.analyze.ci import evaluate, render
+    from dockyard.analyze.ciconfig import load_rules
+    from dockyard.cli.progress import byte_progress
+    from dockyard.cli.render import console
+    from dockyard.errors import Unsupported
+    from dockyard.image.select import select_image
+    from dockyard.oci.platform import Platform
+    from dockyard.oci.protocols import Image
+    from dockyard.transports.resolve import narrow, open_location
+
+    if tui:
+        try:
+            import textual  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
+        except ImportError:
+            raise Unsupported("--tui needs the textual package", hint="pip install textual") from None
+    rules = load_rules(ci_config) if ci else None  # a bad config fails before the long part
+    wanted = Platform.parse(platform) if platform else None
+    image = narrow(open_location(ref), wanted, ref)
+    here = image.config().platform
+
+    def open_base(name: str) -> Image:
+        return select_image(open_location(name), here)
+
+    base_image = open_base(base) if base else None
+    with byte_progress("analyzing") as bar:
+        if bar is not None:
+            bar.start(sum(d.size for d in image.manifest().layers))
+
+        def progress(index: int, count: int, size: int) -> None:
+            if bar is not None:
+                bar.advance(size)
+
+        report = run_analysis(image, reference=ref, base=base_image, base_ref=base, open_base=open_base,
+                              progress=progress)
+    evaluation = evaluate(report, rules) if rules is not None else None
+    if html is not None:
+        from dockyard.analyze.formats.html import render_html
+
+        html.write_text(render_html(report, evaluation), encoding="utf-8")
+    if tui:
+        from dockyard.analyze.formats.tui import browse
+
+        browse(report)
+    elif output is Output.JSON:
+        from dockyard.analyze.formats.json import write_json
+
+        write_json(report, sys.stdout, evaluation)
+    elif rules is not None and evaluation is not None:
+        sys.stdout.write(render(report, evaluation, rules, color=sys.stdout.isatty()))
+    else:
+        from dockyard.analyze.formats.tty import print_summary
+
+        print_summary(report, console())
+    if evaluation is not None and not evaluation.passed:
+        # SystemExit, not typer.Exit: with standalone_mode=False click returns typer.Exit's code, which
+        # cli.main.run drops (see the report); a failed gate is a verdict, not an Error.
+        raise SystemExit(1)
