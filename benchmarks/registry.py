@@ -264,10 +264,16 @@ def measure(kind: str, bench: Bench, work: Path) -> dict[str, float]:
         shutil.rmtree(work / "pulled", ignore_errors=True)
     layer_bytes = sum(size for _, size in bench.layers)
     with registry(kind, work / f"{kind}-curl") as server:
-        out["curl upload"] = layer_bytes / 1e6 / _timed(
-            lambda: [curl_upload(server, "raw/blobs", d, bench.blob_file(d)) for d, _ in bench.layers])
-        out["curl download"] = layer_bytes / 1e6 / _timed(
-            lambda: [curl_download(server, "raw/blobs", d) for d, _ in bench.layers])
+        def upload() -> None:
+            for digest, _ in bench.layers:
+                curl_upload(server, "raw/blobs", digest, bench.blob_file(digest))
+
+        def download() -> None:
+            for digest, _ in bench.layers:
+                curl_download(server, "raw/blobs", digest)
+
+        out["curl upload"] = layer_bytes / 1e6 / _timed(upload)
+        out["curl download"] = layer_bytes / 1e6 / _timed(download)
     return out
 
 

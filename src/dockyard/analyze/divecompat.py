@@ -124,7 +124,8 @@ def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
     from dockyard.analyze.divestack import Stacked
 
     trees = [LayerTree(entries) for entries in layers]
-    stats: dict[str, list[int]] = {}  # path -> [cumulative, minimum, count]
+    cum: dict[str, int] = {}  # path -> the sum of its sizes (for paths seen once, also the minimum)
+    multi: dict[str, list[int]] = {}  # paths seen again (or dive's failed whiteouts): [minimum, count]
     hits: list[tuple[int, str, str]] = []  # (layer, leaf, path) when a path is seen the second time
     stacked: Stacked | None = None
     last_whiteouts = max((i for i, t in enumerate(trees) if t.whiteouts), default=-1)
@@ -135,6 +136,10 @@ def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
             elif idx > 0:
                 stacked.stack(trees[idx - 1])
         leaves = tree.leaves()
+        nodes = tree.nodes
+        if not tree.whiteouts and not cum:  # the first layer: every path is new
+            cum = {leaf: nodes[leaf][0] for leaf in leaves}
+            continue
         sizes: dict[str, int] = {}
         if tree.whiteouts:
             assert stacked is not None
@@ -142,24 +147,31 @@ def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
             if failed is not None:
                 leaves.sort(key=dfs_key)
                 leaves = leaves[: leaves.index(failed)]
-                stats.setdefault("/" + target_of(failed), [0, -1, 0])
-        nodes = tree.nodes
+                target = target_of(failed)
+                if target not in cum:
+                    cum[target] = 0
+                    multi[target] = [-1, 0]
         for leaf in leaves:
-            if leaf in sizes:
-                size, key = sizes[leaf], "/" + target_of(leaf)
+            if sizes and leaf in sizes:
+                size, key = sizes[leaf], target_of(leaf)
             else:
-                size, key = nodes[leaf][0], "/" + leaf
-            rec = stats.get(key)
-            if rec is None:
-                stats[key] = [size, size, 1]
+                size, key = nodes[leaf][0], leaf
+            first = cum.get(key)
+            if first is None:
+                cum[key] = size
                 continue
-            rec[0] += size
-            if rec[1] < 0 or size < rec[1]:
-                rec[1] = size
-            rec[2] += 1
-            if rec[2] == 2:
+            cum[key] = first + size
+            rec = multi.get(key)
+            if rec is None:
+                multi[key] = [min(first, size), 2]
                 hits.append((idx, leaf, key))
-    return _finish(trees, stats, hits)
+                continue
+            if rec[0] < 0 or size < rec[0]:
+                rec[0] = size
+            rec[1] += 1
+            if rec[1] == 2:
+                hits.append((idx, leaf, key))
+    return _finish(trees, cum, multi, hits)
 
 
 def _whiteout_sizes(leaves: list[str], stacked: Stacked, sizes: dict[str, int]) -> str | None:
@@ -175,15 +187,14 @@ def _whiteout_sizes(leaves: list[str], stacked: Stacked, sizes: dict[str, int]) 
     return min(missing, key=dfs_key) if missing else None
 
 
-def _finish(trees: list[LayerTree], stats: dict[str, list[int]], hits: list[tuple[int, str, str]]) -> DiveMetrics:
-    minimum = cumulative = 0
-    for rec in stats.values():
-        minimum += rec[1]
-        cumulative += rec[0]
+def _finish(trees: list[LayerTree], cum: dict[str, int], multi: dict[str, list[int]],
+            hits: list[tuple[int, str, str]]) -> DiveMetrics:
+    cumulative = sum(cum.values())
+    minimum = cumulative - sum(cum[k] for k in multi) + sum(rec[0] for rec in multi.values())
     score = 1.0 if cumulative == 0 else minimum / cumulative
     hits.sort(key=lambda h: (h[0], dfs_key(h[1])))  # the order dive appends them in
-    ordered = sorted((h[2] for h in hits), key=lambda p: stats[p][0])  # stable; see docs/analyze.md
-    ineff = tuple(Inefficiency(p, stats[p][2], stats[p][0], stats[p][1]) for p in reversed(ordered))
+    ordered = sorted((h[2] for h in hits), key=cum.__getitem__)  # stable; see docs/analyze.md
+    ineff = tuple(Inefficiency("/" + p, multi[p][1], cum[p], multi[p][0]) for p in reversed(ordered))
     layer_sizes = tuple(t.size for t in trees)
     size = sum(layer_sizes)
     user = size - (layer_sizes[0] if layer_sizes else 0)
