@@ -5,7 +5,8 @@ Images (built once, cached under $DOCKYARD_BENCH_CACHE, default /tmp/dockyard-be
            last two layers overwrite 200 files and delete a directory
   files50k 50,000 small files (100-2,000 bytes) in 500 directories, plus a layer rewriting 1,000 of them
   del50k   the same 50,000 files, then a layer deleting 20 directories (dive re-stacks its tree per whiteout)
-Both tools run as CLIs (start-up included), interleaved, median of --repeat runs; peak RSS from wait4.
+Both tools run as CLIs (start-up included), interleaved, median of --repeat runs; peak RSS from wait4. The
+"library call" column times `analyze(open_image(...))` alone in a fresh interpreter (no CLI start-up).
 """
 
 from __future__ import annotations
@@ -109,16 +110,26 @@ def _timed(argv: Sequence[str]) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss
 
 
-def compare(label: str, image: Path, repeat: int, dive: str) -> tuple[str, float, float, int, int]:
+def _library(image: Path) -> tuple[float, int]:
+    """The library call alone (no CLI start-up), in a fresh interpreter: `analyze(open_image(...))`."""
+    code = ("import time; from dockyard.transports.resolve import open_image; from dockyard.analyze import analyze;"
+            f"s = time.perf_counter(); analyze(open_image('docker-archive:{image}'));"
+            "print(time.perf_counter() - s)")
+    proc = subprocess.run([str(VENV_BIN / "python"), "-c", code], capture_output=True, text=True, check=True)
+    return float(proc.stdout), 0
+
+
+def compare(label: str, image: Path, repeat: int, dive: str) -> tuple[str, float, float, float, int, int]:
     ours = [str(VENV_BIN / "dockyard"), "analyze", f"docker-archive:{image}", "--ci"]
     theirs = [dive, "--source", "docker-archive", str(image)]
-    runs: dict[str, list[tuple[float, int]]] = {"ours": [], "dive": []}
+    runs: dict[str, list[tuple[float, int]]] = {"ours": [], "dive": [], "lib": []}
     for _ in range(repeat):  # interleaved, so background load hits both alike
         runs["dive"].append(_timed(theirs))
         runs["ours"].append(_timed(ours))
+        runs["lib"].append(_library(image))
     med: Callable[[str], float] = lambda k: statistics.median(t for t, _ in runs[k])  # noqa: E731
     rss: Callable[[str], int] = lambda k: max(r for _, r in runs[k])  # noqa: E731
-    return label, med("ours"), med("dive"), rss("ours"), rss("dive")
+    return label, med("ours"), med("lib"), med("dive"), rss("ours"), rss("dive")
 
 
 def main() -> None:
@@ -132,12 +143,13 @@ def main() -> None:
         sys.exit("dive is not installed (`make tools`)")
     images = [("big (~300 MiB, 5 layers)", big_image()), ("files50k (50,000 files)", files_image("files50k", False)),
               ("del50k (50,000 files, 20 dir deletions)", files_image("del50k", True))]
-    print(f"| image | size | dockyard s | dive s | ratio | dockyard RSS MiB | dive RSS MiB |")
-    print("|---|---|---|---|---|---|---|")
+    print("| image | size | dive s | dockyard CLI s | ratio | library call s | ratio | dockyard RSS MiB "
+          "| dive RSS MiB |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for label, image in images:
-        name, ours, theirs, rss_ours, rss_dive = compare(label, image, args.repeat, dive)
-        print(f"| {name} | {image.stat().st_size / MIB:.0f} MiB | {ours:.3f} | {theirs:.3f} | {ours / theirs:.2f}x | "
-              f"{rss_ours / 1024:.0f} | {rss_dive / 1024:.0f} |", flush=True)
+        name, ours, lib, theirs, rss_ours, rss_dive = compare(label, image, args.repeat, dive)
+        print(f"| {name} | {image.stat().st_size / MIB:.0f} MiB | {theirs:.3f} | {ours:.3f} | {ours / theirs:.2f}x | "
+              f"{lib:.3f} | {lib / theirs:.2f}x | {rss_ours / 1024:.0f} | {rss_dive / 1024:.0f} |", flush=True)
 
 
 if __name__ == "__main__":

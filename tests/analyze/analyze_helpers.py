@@ -39,11 +39,15 @@ def build_image(tmp: Path, layers: Sequence[Sequence[Member]], *, sort: bool = T
     return out, image
 
 
-def run_dive(archive_path: Path, tmp: Path, *, config: Path | None = None) -> tuple[dict[str, Any], str, int]:
-    """dive 0.13.1 in CI mode on a docker-archive: (its --json export, its stdout without colors, exit code)."""
+def run_dive(archive_path: Path, tmp: Path, *, config: Path | None = None,
+             export: bool = True) -> tuple[dict[str, Any], str, int]:
+    """dive 0.13.1 in CI mode on a docker-archive: (its --json export, its stdout without colors, exit code).
+
+    With `export`, dive writes its JSON export and skips the CI rules; without, it runs them (export is {}).
+    """
     dive = require_tool("dive")
     out = tmp / f"{archive_path.stem}-dive.json"
-    argv = [dive, "--source", "docker-archive", str(archive_path), "--json", str(out)]
+    argv = [dive, "--source", "docker-archive", str(archive_path)] + (["--json", str(out)] if export else [])
     if config is not None:
         argv += ["--ci-config", str(config)]
     env = {**os.environ, "CI": "true"}
@@ -51,9 +55,9 @@ def run_dive(archive_path: Path, tmp: Path, *, config: Path | None = None) -> tu
     text = proc.stdout
     for code in ("\x1b[0m", "\x1b[1m", "\x1b[1;7;31m", "\x1b[31m", "\x1b[34m", "\x1b[32m"):
         text = text.replace(code, "")
-    if not out.exists():
+    if export and not out.exists():
         raise AssertionError(f"dive failed ({proc.returncode}): {proc.stdout}\n{proc.stderr}")
-    return json.loads(out.read_text()), text, proc.returncode
+    return (json.loads(out.read_text()) if export else {}), text, proc.returncode
 
 
 def independent_reclaimable(image: Image, tmp: Path) -> tuple[int, int, set[str]]:

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from analyze_helpers import run_dive  # type: ignore[import-not-found]
 
 from dockyard.analyze import analyze
 from dockyard.analyze.formats.json import dumps
 from dockyard.transports.resolve import open_image
-
-from analyze_helpers import run_dive  # type: ignore[import-not-found]
 
 DIVE = Path(__file__).parents[1] / "assets" / "dive"
 

@@ -14,7 +14,7 @@ from dockyard.analyze.formats.json import dumps
 from dockyard.layers.members import Member
 from dockyard.transports.resolve import open_image
 
-F, D, W, O = Member.file, Member.dir, Member.whiteout, Member.opaque
+F, D, W, OPQ = Member.file, Member.dir, Member.whiteout, Member.opaque
 X = b"x" * 1000
 
 CASES: dict[str, tuple[list[list[Member]], int]] = {
@@ -23,7 +23,7 @@ CASES: dict[str, tuple[list[list[Member]], int]] = {
     "overwritten": ([[F("f", b"1" * 300), F("g", b"g" * 10)], [F("f", b"2" * 700)]], 300),
     "chmod-only": ([[D("bin"), F("bin/tool", X, mode=0o644)], [D("bin"), F("bin/tool", X, mode=0o755)]], 1000),
     "opaque-dir": ([[D("d"), F("d/a", b"a" * 100), D("d/sub"), F("d/sub/b", b"b" * 200)],
-                    [D("d"), O("d"), F("d/new", b"n" * 50)]], 300),
+                    [D("d"), OPQ("d"), F("d/new", b"n" * 50)]], 300),
     "whole-dir-deletion": ([[D("opt"), D("opt/app"), F("opt/app/x", X), D("opt/app/lib"), F("opt/app/lib/y", X)],
                             [D("opt"), W("opt/app")]], 2000),
     "deleted-file": ([[D("tmp"), F("tmp/build.tar", b"t" * 4096), F("keep", b"k")], [D("tmp"), W("tmp/build.tar")]],
@@ -59,7 +59,7 @@ def test_analyze_matches_dive_and_extraction(case: str, tmp_path: Path) -> None:
     for a, b in zip(ours["layer"], theirs["layer"], strict=True):
         assert (a["sizeBytes"], a["fileList"]) == (b["sizeBytes"], b["fileList"]), a["index"]
 
-    added, visible, paths = independent_reclaimable(image, tmp_path / "x")
+    added, visible, _ = independent_reclaimable(image, tmp_path / "x")
     assert report.reclaim.added_bytes == added
     assert report.reclaim.visible_bytes == visible
     assert report.reclaim.reclaimable_bytes == added - visible == expected
@@ -72,7 +72,7 @@ def test_analyze_unsorted_tar_and_implied_parents(tmp_path: Path) -> None:
     layers = [[F("x/y/z", b"z" * 100), F("x/w", b"w" * 10), D("q")],
               [F("x/y/z2", b"z" * 100), F("zz", b"1" * 7), D("x"), F("a", b"2" * 3)],
               [F("x/y", b"f" * 5), W("x/y"), F("x/w", b"w" * 10)]]
-    path, image = build_image(tmp_path, layers, sort=False)
+    path, _ = build_image(tmp_path, layers, sort=False)
     theirs, _, _ = run_dive(path, tmp_path)
     ours = json.loads(dumps(analyze(open_image(f"docker-archive:{path}"))))
     for key in ("sizeBytes", "inefficientBytes", "efficiencyScore", "fileReference"):

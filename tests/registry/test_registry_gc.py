@@ -194,7 +194,7 @@ def test_a_push_revives_a_condemned_blob_and_the_sweep_leaves_it(live: Live) -> 
     """The protocol step by step: condemn (links gone), push the same bytes again, sweep finds nothing to do."""
     data = b"wanted again"
     digest = push_blob(live.client, "app", data)
-    with opened(live.config) as (driver, meta):
+    with opened(live.config) as (_, meta):
         assert isinstance(meta, SQLiteMetadata)
         assert meta.condemn_blob(digest, cutoff=time.time(), actor="gc")
         assert live.client.head(f"/v2/app/blobs/{digest}").status_code == 404  # unlinked
@@ -208,7 +208,7 @@ def test_a_push_revives_a_condemned_blob_and_the_sweep_leaves_it(live: Live) -> 
 
 def test_a_manifest_naming_a_condemned_blob_is_refused(live: Live) -> None:
     digest = push_blob(live.client, "app", b"condemned")
-    with opened(live.config) as (driver, meta):
+    with opened(live.config) as (_, meta):
         assert isinstance(meta, SQLiteMetadata)
         assert meta.condemn_blob(digest, cutoff=time.time(), actor="gc")
     manifest = image_manifest(b"condemned", ())
@@ -350,13 +350,19 @@ def _pusher(url: str, index: int, out: list[Pushed], retries: list[int], errors:
 
 def _collector(config: RegistryConfig, stop: threading.Event, reports: list[GCReport],
                errors: list[BaseException]) -> None:
-    """GC over and over through its own driver and database connection, as a separate process would."""
+    """GC over and over through its own driver and database connection, as a separate process would.
+
+    Mostly with no grace at all, so blobs are condemned while pushes use them; a run takes a few ms and an image
+    push about 40 ms here, so the collector pauses a little between runs to let some pushes through at all.
+    """
+    rng = random.Random(42)
     try:
         driver, meta = FilesystemDriver(config.blobs_root), SQLiteMetadata(config.db_path)
         try:
             while not stop.is_set():
-                options = GCOptions(grace=0.0, delete_untagged=len(reports) % 2 == 1)
+                options = GCOptions(grace=rng.choice((0.0, 0.3)), delete_untagged=len(reports) % 2 == 1)
                 reports.append(collect(driver, meta, options))
+                stop.wait(rng.uniform(0.01, 0.06))
         finally:
             meta.close()
     except BaseException as exc:

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import BinaryIO, cast
 
 import zstandard
+from isal import igzip_lib
 
 from dockyard.analyze.apply import ADDED, MODIFIED, Merged
 from dockyard.analyze.base import BaseLayers, BaseOpener, find_base
@@ -31,6 +32,8 @@ from dockyard.oci.protocols import Image, Layer
 #: Called after each layer is scanned: (layer index, layer count, compressed bytes of that layer).
 Progress = Callable[[int, int, int], None]
 _DIR = EntryType.DIR
+#: isal's inflate error (not an OSError subclass).
+_ISAL_ERROR: type[Exception] = igzip_lib.IsalError  # type: ignore[assignment]
 
 
 def check_image(image: Image) -> None:
@@ -88,7 +91,7 @@ def _scan(layer: Layer, index: int, probes: Probes) -> list[TarEntry]:
         with Prefetcher(stream if compression is Compression.NONE else decompress(stream, compression)) as tar:
             return scan_layer(cast(BinaryIO, tar), what=what, probe=probes.probe, probe_magic=ELF_MAGIC,
                               probe_min_size=ELF_MIN_SIZE, probe_names=secret_candidate)
-    except (OSError, EOFError, zlib.error, zstandard.ZstdError) as exc:
+    except (OSError, EOFError, zlib.error, zstandard.ZstdError, _ISAL_ERROR) as exc:
         raise InvalidLayer(f"{what}: corrupt {compression} stream: {exc}") from None
     finally:
         stream.close()

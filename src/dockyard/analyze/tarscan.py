@@ -2,10 +2,11 @@
 
 Analysis reads every header of every layer and no file body except a few probed ones (ELF headers, candidate
 secrets). The lean `TarReader` costs about 5 us per entry here because it reads each header with its own call;
-parsing plain ustar headers in place out of the chunk that holds them costs about a third of that, which is what
-lets `dockyard analyze` keep up with dive on 50,000-file layers. PAX and GNU long-name records are applied here;
+parsing ustar headers in place out of the chunk that holds them costs about a third of that, which is what lets
+`dockyard analyze` keep up with dive on 50,000-file layers. PAX and GNU long-name records are applied here;
 anything more unusual (PAX global headers, base-256 numbers, non-ustar magic, a bad number) hands the rest of the
-stream to `TarReader`, so exotic archives keep the one careful parser. The stream is always read to its end, so a verifying reader checks the blob digest.
+stream to `TarReader`, so exotic archives keep the one careful parser. The stream is always read to its end, so
+a verifying reader checks the blob digest.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ def scan_layer(stream: BinaryIO, *, what: str = "layer", probe: ProbeFn | None =
             gid = 0 if h[116:123] == _ZERO7 else int(h[116:124].rstrip(_NS), 8)
         except ValueError:  # anything unusual: the careful reader takes over from this header on
             if ext is not None:
-                raise InvalidLayer(f"{what}: malformed header after a PAX or GNU record at offset {base + pos}")
+                raise InvalidLayer(
+                    f"{what}: malformed header after a PAX or GNU record at offset {base + pos}") from None
             _careful(careful_stream(buf[pos:], stream), what, base + pos, entries, probe,
                      (probe_magic, probe_min_size, match))
             return entries

@@ -52,6 +52,10 @@ def _main(
 register(app)
 
 
+_CLICK_EXIT: type[Exception] = getattr(click_exc, "Exit", typer.Exit)
+_CLICK_ABORT: type[Exception] = getattr(click_exc, "Abort", typer.Abort)
+
+
 def _fail(message: str, code: int) -> None:
     print(f"dockyard: error: {message}", file=sys.stderr)
     sys.exit(code)
@@ -66,18 +70,21 @@ def _usage(exc: click_exc.UsageError) -> str:
 
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
+    no_args = getattr(click_exc, "NoArgsIsHelpError", ())  # click >= 8.2 only
     try:
-        app(args=argv, prog_name="dockyard", standalone_mode=False)
+        result = app(args=argv, prog_name="dockyard", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click_exc.NoArgsIsHelpError as exc:
+    except no_args as exc:
         exc.show()
         sys.exit(0)
+    except _CLICK_EXIT as exc:  # click's own Exit (older typer raises it from --help paths)
+        sys.exit(getattr(exc, "exit_code", 0))
     except click_exc.UsageError as exc:
         _fail(_usage(exc), exc.exit_code)
     except click_exc.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except typer.Abort:
+    except (typer.Abort, _CLICK_ABORT):
         _fail("aborted", 130)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
@@ -92,6 +99,8 @@ def run(argv: list[str] | None = None) -> None:
             traceback.print_exc()
         where = f": {exc.filename}" if exc.filename else ""
         _fail(f"{exc.strerror or exc}{where}", 1)
+    if isinstance(result, int) and not isinstance(result, bool):  # typer.Exit(n) comes back as n here
+        sys.exit(result)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -185,18 +186,9 @@ def served(data_dir: Path, *, port: int | None = None, timeout: float = 30) -> I
 # -- checking a data dir after a crash --------------------------------------------------------------------
 
 
-def _fsck_cli() -> bool:
-    """Whether `dockyard registry fsck --data-dir` exists in this checkout."""
-    proc = subprocess.run([str(DOCKYARD), "registry", "fsck", "--help"], capture_output=True, text=True, check=False,
-                          timeout=60)
-    return proc.returncode == 0 and "--data-dir" in proc.stdout
-
-
 def check_data_dir(data_dir: Path) -> None:
-    """Every stored blob hashes to its name; every blob and manifest the metadata links is stored.
-
-    Runs `dockyard registry fsck` too when this checkout has it.
-    """
+    """`dockyard registry fsck` is clean, and (checked here too, independently) every stored blob hashes to
+    its name and every blob and manifest the metadata links is stored."""
     blobs = data_dir / "storage" / "blobs"
     stored: set[str] = set()
     for path in blobs.rglob("*") if blobs.exists() else ():
@@ -214,7 +206,8 @@ def check_data_dir(data_dir: Path) -> None:
         linked = {row[0] for row in db.execute("SELECT digest FROM blobs UNION SELECT digest FROM manifests")}
     missing = linked - stored
     assert not missing, f"metadata links blobs that are not stored: {sorted(missing)}"
-    if _fsck_cli():
-        proc = subprocess.run([str(DOCKYARD), "registry", "fsck", "--data-dir", str(data_dir)], capture_output=True,
-                              text=True, check=False, timeout=300)
-        assert proc.returncode == 0, f"dockyard registry fsck: {proc.stdout}\n{proc.stderr}"
+    proc = subprocess.run([str(DOCKYARD), "registry", "fsck", "--data-dir", str(data_dir), "-o", "json"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, f"dockyard registry fsck: {proc.stdout}\n{proc.stderr}"
+    report = json.loads(proc.stdout)
+    assert report["clean"] and report["findings"] == [] and report["blobs_checked"] == len(stored), report

@@ -12,7 +12,8 @@ from dockyard.cli.render import OUTPUT_OPTION, Output
 
 def analyze(
     ref: str = typer.Argument(..., help="Image: NAME[:TAG], oci:DIR[:TAG], docker-archive:FILE, oci-archive:FILE, ..."),
-    platform: str | None = typer.Option(None, "--platform", help="Pick this platform out of an index (os/arch or os/arch/variant)."),
+    platform: str | None = typer.Option(None, "--platform", help="Pick this platform out of an index "
+                                                                 "(os/arch or os/arch/variant)."),
     base: str | None = typer.Option(None, "--base", help="The base image, to report the app's own size and waste."),
     ci: bool = typer.Option(False, "--ci", help="Gate: check the rules of --ci-config, print PASS/FAIL, exit 1 on "
                                                 "failure."),
@@ -20,7 +21,6 @@ def analyze(
                                                                      "./.dive-ci, else dive's defaults)."),
     output: Output = OUTPUT_OPTION,
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report to this file."),
-    tui: bool = typer.Option(False, "--tui", help="Browse layers and files interactively (needs textual)."),
 ) -> None:
     """Analyze an image: layers, wasted and reclaimable bytes, findings and how to fix them.
 
@@ -41,17 +41,11 @@ def analyze(
     from dockyard.analyze.ciconfig import load_rules
     from dockyard.cli.progress import byte_progress
     from dockyard.cli.render import console
-    from dockyard.errors import Unsupported
     from dockyard.image.select import select_image
     from dockyard.oci.platform import Platform
     from dockyard.oci.protocols import Image
     from dockyard.transports.resolve import narrow, open_location
 
-    if tui:
-        try:
-            import textual  # type: ignore[import-not-found,unused-ignore]  # noqa: F401
-        except ImportError:
-            raise Unsupported("--tui needs the textual package", hint="pip install textual") from None
     rules = load_rules(ci_config) if ci else None  # a bad config fails before the long part
     wanted = Platform.parse(platform) if platform else None
     image = narrow(open_location(ref), wanted, ref)
@@ -76,11 +70,7 @@ def analyze(
         from dockyard.analyze.formats.html import render_html
 
         html.write_text(render_html(report, evaluation), encoding="utf-8")
-    if tui:
-        from dockyard.analyze.formats.tui import browse
-
-        browse(report)
-    elif output is Output.JSON:
+    if output is Output.JSON:
         from dockyard.analyze.formats.json import write_json
 
         write_json(report, sys.stdout, evaluation)

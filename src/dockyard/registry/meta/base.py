@@ -89,14 +89,14 @@ class MetadataStore(Protocol):
     def repositories_with_blob(self, digest: Digest, *, limit: int = 20) -> list[str]: ...
 
     def link_blob(self, repository: str, digest: Digest, size: int, *, actor: str,
-                  install: Callable[[bool], None] | None = None, mount: bool = False) -> bool:
+                  install: Callable[[], None] | None = None, mount: bool = False) -> bool:
         """Link a blob into `repository` (refreshing the link time); False when nothing was linked.
 
-        With `install` (a push holding the bytes), it is called inside the write transaction with whether a
-        garbage collector has condemned the digest, and must leave the bytes in storage (replacing condemned
-        ones); the link and the un-condemning commit with it. With `mount`, the link is made only if some
-        repository still links the digest, which guarantees its bytes exist. With neither, the caller vouches
-        for the bytes (imports, tests).
+        With `install` (a push holding the bytes), it is called inside the write transaction and must leave the
+        bytes in storage (store them unless they are there); the link, and the lifting of a garbage collector's
+        condemned mark on the digest, commit with it. With `mount`, the link is made only if some repository
+        still links the digest, which guarantees its bytes exist. With neither, the caller vouches for the
+        bytes (imports, tests).
         """
         ...
 

@@ -138,14 +138,15 @@ class SQLiteMetadata:
         return [r["name"] for r in rows]
 
     def link_blob(self, repository: str, digest: Digest, size: int, *, actor: str,
-                  install: Callable[[bool], None] | None = None, mount: bool = False) -> bool:
+                  install: Callable[[], None] | None = None, mount: bool = False) -> bool:
         now = time.time()
         key = str(digest)
         with self._tx() as conn:
             if mount and conn.execute("SELECT 1 FROM blobs WHERE digest = ? LIMIT 1", (key,)).fetchone() is None:
                 return False  # nobody links it: it may be condemned, its bytes may be gone
             if install is not None:
-                install(conn.execute("DELETE FROM gc_sweep WHERE digest = ?", (key,)).rowcount > 0)
+                conn.execute("DELETE FROM gc_sweep WHERE digest = ?", (key,))  # the sweep now leaves the bytes
+                install()
             repo = self._repo_id(conn, repository, now)
             cur = conn.execute("UPDATE blobs SET linked = ? WHERE repo = ? AND digest = ?", (now, repo, key))
             if not cur.rowcount:

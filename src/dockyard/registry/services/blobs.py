@@ -83,8 +83,8 @@ class BlobService:
         """Store small, already verified content (a manifest, a descriptor's `data`) and link it."""
         path = blob_path(digest)
 
-        def install(condemned: bool) -> None:
-            if condemned or not _stored(self.driver, path):
+        def install() -> None:
+            if not _stored(self.driver, path):
                 self.driver.put_content(path, content)
 
         async with self._lock(digest):
@@ -95,15 +95,15 @@ class BlobService:
         """Move a verified, committed upload into place (or drop it if the blob is already there), and link it.
 
         Ten clients pushing the same blob at once all succeed and leave one copy. The bytes are placed inside
-        the metadata store's linking transaction, so a garbage collector that condemned this digest meanwhile
-        cannot delete them afterwards (see `registry/gc.py`).
+        the metadata store's linking transaction, which also lifts any garbage collector's condemned mark, so
+        a collector that condemned this digest meanwhile cannot delete them afterwards (see `registry/gc.py`).
         """
         path = blob_path(digest)
         keep_upload = False
 
-        def install(condemned: bool) -> None:
+        def install() -> None:
             nonlocal keep_upload
-            keep_upload = not condemned and _stored(self.driver, path)
+            keep_upload = _stored(self.driver, path)
             if not keep_upload:
                 self.driver.move(committed_path, path)
 
