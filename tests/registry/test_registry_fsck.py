@@ -19,7 +19,7 @@ from dockyard.oci.mediatype import MediaType
 from dockyard.registry.config import RegistryConfig
 from dockyard.registry.fsck import FindingKind, FsckReport, check
 from dockyard.registry.gc import opened
-from dockyard.testing.registry import RunningRegistry, image_manifest, push_image, running_registry
+from dockyard.testing.registry import RunningRegistry, image_manifest, push_blob, push_image, running_registry
 
 DOCKYARD = Path(sys.executable).parent / "dockyard"
 LAYER = b"the layer bytes"
@@ -62,6 +62,19 @@ def test_fsck_finds_a_corrupted_blob(registry: tuple[RunningRegistry, httpx.Clie
     assert not report.clean
     assert _kinds(report) == {(FindingKind.DIGEST_MISMATCH, str(Digest.of(LAYER)))}
     assert str(Digest.of(b"X" * len(LAYER))) in report.findings[0].message
+
+
+def test_a_corrupted_blob_is_repaired_by_deleting_it_and_pushing_again(
+        registry: tuple[RunningRegistry, httpx.Client]) -> None:
+    reg, client = registry
+    path = _blob_file(reg.config, Digest.of(LAYER))
+    path.write_bytes(b"Z" * len(LAYER))
+    push_blob(client, "app", LAYER)  # the stored copy is kept: a push does not look inside
+    assert not _fsck(reg.config).clean
+    path.unlink()
+    push_blob(client, "app", LAYER)
+    assert _fsck(reg.config).clean
+    assert client.get(f"/v2/app/blobs/{Digest.of(LAYER)}").content == LAYER
 
 
 def test_fsck_finds_a_truncated_blob_by_hash_and_size(registry: tuple[RunningRegistry, httpx.Client]) -> None:
