@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 from typing import BinaryIO
 
 import httpx
@@ -50,7 +51,8 @@ def _artifact(subject: Descriptor, artifact_type: str, payload: bytes) -> BlobIm
     return BlobImage(blobs, manifest.raw)
 
 
-def test_interop_dockyard_cli_push_pull(registry: RunningRegistry, images: Images, skopeo: Skopeo) -> None:
+def test_interop_dockyard_cli_push_pull(registry: RunningRegistry, images: Images, skopeo: Skopeo,
+                                        tmp_path: Path) -> None:
     """`dockyard push` of an image and an index keeps their digests; `dockyard pull`, tags, catalog; skopeo agrees."""
     host = registry.host
     dockyard("push", images.ref("1"), f"{host}/own/busybox:1")
@@ -64,7 +66,8 @@ def test_interop_dockyard_cli_push_pull(registry: RunningRegistry, images: Image
     assert images.digests["1"] in [image["digest"] for image in json.loads(dockyard("images", "-o", "json"))]
     raw = skopeo.raw(f"docker://{host}/own/multi:1")
     assert Digest.of(raw) == Digest.parse(images.digests["multi"])
-    skopeo.copy(f"docker://{host}/own/busybox:1", f"dir:{images.layout.parent / 'skopeo-dir'}")
+    skopeo.copy(f"docker://{host}/own/busybox:1", f"dir:{tmp_path / 'dir'}")
+    assert Digest.of((tmp_path / "dir" / "manifest.json").read_bytes()) == Digest.parse(images.digests["1"])
 
 
 def test_interop_dockyard_library_referrers(registry: RunningRegistry, images: Images) -> None:

@@ -129,3 +129,19 @@ def test_interop_skopeo_multi_arch(registry: RunningRegistry, images: Images, sk
     skopeo.copy(second, f"dir:{arm}", "--override-arch", "arm64")  # one platform picked from the index
     arm_digest = next(m["digest"] for m in index["manifests"] if m["platform"]["architecture"] == "arm64")
     assert _sha256((arm / "manifest.json").read_bytes()) == arm_digest
+
+
+def test_interop_skopeo_basic_auth(auth_registry: RunningRegistry, images: Images, skopeo: Skopeo,
+                                   tmp_path: Path) -> None:
+    """`--dest-creds` / `--src-creds` against an htpasswd registry; anonymous and wrong credentials are refused."""
+    dest = f"docker://{auth_registry.host}/private/busybox:1"
+    anonymous = skopeo.copy(images.ref("1"), dest, check=False)
+    assert anonymous.returncode != 0 and "unauthorized" in anonymous.stderr.lower()
+    wrong = skopeo.copy(images.ref("1"), dest, "--dest-creds", "ci:wrong", check=False)
+    assert wrong.returncode != 0
+    skopeo.copy(images.ref("1"), dest, "--dest-creds", "ci:s3cret")
+    assert _sha256(skopeo.raw(dest, "--creds", "ci:s3cret")) == images.digests["1"]
+    assert skopeo("inspect", "--raw", "--tls-verify=false", dest, check=False).returncode != 0
+    back = tmp_path / "back"
+    skopeo.copy(dest, f"oci:{back}:1", "--src-creds", "ci:s3cret")
+    assert _layout_digest(back, "1") == images.digests["1"]

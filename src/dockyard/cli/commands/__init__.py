@@ -13,6 +13,7 @@ def register(app: typer.Typer) -> None:
         images,
         import_,
         inspect,
+        lint,
         login,
         prune,
         pushpull,
@@ -44,4 +45,5 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve.serve)
     app.add_typer(registry_admin.app, name="registry")
     app.command("analyze")(__import__("dockyard.cli.commands.analyze", fromlist=["analyze"]).analyze)
+    app.command("lint")(lint.lint)
     app.command("version")(version.version)

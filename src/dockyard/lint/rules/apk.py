@@ -20,7 +20,7 @@ def dl3018(script: Script) -> bool:
 
 
 @run_rule("DL3019", Severity.INFO, "Use the `--no-cache` switch to avoid the need to use `--update` and remove "
-          "`/var/cache/apk/*` when done installing packages", "apk add runs with `--no-cache`")
+          "`/var/cache/apk/*` when done installing packages", "apk add runs with `--no-cache`", onbuild=True)
 def dl3019(script: Script) -> bool:
     return any(c.is_("apk", "add") and not c.has_flag("no-cache") for c in script.commands)
 

@@ -9,7 +9,7 @@ from dockyard.dockerfile import FromInstruction, Instruction, MountType, RunInst
 from dockyard.lint.images import ImageName
 from dockyard.lint.model import Severity
 from dockyard.lint.rule import FunctionRule, LintContext, rule, run_rule
-from dockyard.lint.shellcmd import Script
+from dockyard.lint.shellcmd import Command, Script
 
 _W, _I = Severity.WARNING, Severity.INFO
 
@@ -21,7 +21,7 @@ def apt_packages(script: Script) -> list[str]:
 
 
 @run_rule("DL3008", _W, "Pin versions in apt get install. Instead of `apt-get install <package>` use `apt-get "
-          "install <package>=<version>`", "apt-get install pins versions (`pkg=1.2`)")
+          "install <package>=<version>`", "apt-get install pins versions (`pkg=1.2`)", onbuild=True)
 def dl3008(script: Script) -> bool:
     return not all("=" in p or "/" in p or p.endswith(".deb") for p in apt_packages(script))
 
@@ -30,7 +30,7 @@ def _cache_mounted(inst: RunInstruction, directory: str) -> bool:
     return any(m.type == MountType.CACHE and (m.target or "").startswith(directory) for m in inst.mounts)
 
 
-@rule("DL3009", _I, "Delete the apt-get lists after installing something.",
+@rule("DL3009", _I, "Delete the apt lists (/var/lib/apt/lists) after installing something",
       "`apt-get update` is followed by `rm -rf /var/lib/apt/lists/*` (or a cache mount) in the final stage or a "
       "stage used as a base", onbuild=True)
 def dl3009(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[int]:
@@ -60,20 +60,26 @@ def dl3009(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[in
 
 
 @run_rule("DL3014", _W, "Use the `-y` switch to avoid manual input `apt-get -y install <package>`",
-          "apt-get install runs with `-y`")
+          "apt-get install runs with `-y`", onbuild=True)
 def dl3014(script: Script) -> bool:
-    return any(c.is_("apt-get", "install") and not c.has_flag("y", "yes", "q", "assume-yes") for c in script.commands)
+    return any(c.is_("apt-get", "install") and not _assumes_yes(c) for c in script.commands)
+
+
+def _assumes_yes(cmd: Command) -> bool:
+    """`-y`/`--yes`/`--assume-yes`, or quiet level 2 (`-qq`, `-q -q`, `-q=2`), which implies `-y`."""
+    quiet = sum(1 for f, _ in cmd.flags if f == "q")
+    return cmd.has_flag("y", "yes", "assume-yes") or quiet == 2 or cmd.has_arg("-q=2", "--quiet=2")
 
 
 @run_rule("DL3015", Severity.INFO, "Avoid additional packages by specifying `--no-install-recommends`",
-          "apt-get install runs with `--no-install-recommends`")
+          "apt-get install runs with `--no-install-recommends`", onbuild=True)
 def dl3015(script: Script) -> bool:
     return any(c.is_("apt-get", "install") and not c.has_flag("no-install-recommends")
                and not c.has_arg("APT::Install-Recommends=false") for c in script.commands)
 
 
-@run_rule("DL3027", _W, "Do not use apt as it is meant to be a end-user tool, use apt-get or apt-cache instead",
-          "apt-get, not apt")
+@run_rule("DL3027", _W, "Do not use apt as it is meant to be an end-user tool, use apt-get or apt-cache instead",
+          "apt-get, not apt", onbuild=True)
 def dl3027(script: Script) -> bool:
     return "apt" in script.names()
 

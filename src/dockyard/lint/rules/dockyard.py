@@ -112,9 +112,9 @@ def dy1009(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[Hi
     if not targets:
         return
     for inst in instructions:
-        if isinstance(inst, FromInstruction) and inst.platform and "$" not in inst.platform:
-            if inst.platform not in targets:
-                yield Hit(inst.start_line, f"`FROM --platform={inst.platform}` does not match the declared target "
+        if isinstance(inst, FromInstruction) and inst.platform and "$" not in inst.platform \
+                and inst.platform not in targets:
+            yield Hit(inst.start_line, f"`FROM --platform={inst.platform}` does not match the declared target "
                                            f"platform(s) {', '.join(targets)}")
 
 

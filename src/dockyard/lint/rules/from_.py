@@ -68,11 +68,11 @@ def dl3026(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[in
                 yield inst.start_line
             if inst.alias:
                 aliases.add(inst.alias)
-        elif isinstance(inst, CopyInstruction) and inst.from_stage is not None:
-            if bad(inst.from_stage):
-                yield inst.start_line
-        elif isinstance(inst, RunInstruction):
-            if any(m.from_stage is not None and bad(m.from_stage) for m in inst.mounts):
+        else:
+            refs = [inst.from_stage] if isinstance(inst, CopyInstruction) and inst.from_stage is not None else []
+            if isinstance(inst, RunInstruction):
+                refs = [m.from_stage for m in inst.mounts if m.from_stage is not None]
+            if any(bad(ref) for ref in refs):
                 yield inst.start_line
 
 

@@ -13,6 +13,7 @@ from dockyard.dockerfile import (
     EntrypointInstruction,
     EnvInstruction,
     ExposeInstruction,
+    HealthcheckInstruction,
     Instruction,
     MaintainerInstruction,
     OnbuildInstruction,
@@ -74,8 +75,10 @@ def dl3021(inst: Instruction, ctx: LintContext) -> bool:
 
 
 @per_instruction("DL3025", _W, "Use arguments JSON notation for CMD and ENTRYPOINT arguments",
-                 "CMD and ENTRYPOINT use the JSON (exec) form")
+                 "CMD, ENTRYPOINT and HEALTHCHECK CMD use the JSON (exec) form")
 def dl3025(inst: Instruction, ctx: LintContext) -> bool:
+    if isinstance(inst, HealthcheckInstruction):
+        return inst.command is not None and not inst.command.exec_form
     return isinstance(inst, (CmdInstruction, EntrypointInstruction)) and not inst.command.exec_form
 
 
@@ -120,11 +123,24 @@ def dl3064(inst: Instruction, ctx: LintContext) -> bool:
     return False
 
 
-@per_instruction("DL3066", _I, "Non-numeric user-id may not be resolvable by host system",
-                 "USER names a numeric uid")
-def dl3066(inst: Instruction, ctx: LintContext) -> bool:
-    return isinstance(inst, UserInstruction) and not inst.user.partition(":")[0].isdigit() and \
-        inst.user.partition(":")[0] != ""
+def _arg_reference(text: str) -> str | None:
+    """`NAME` for a word that is exactly `$NAME` or `${NAME}`."""
+    if text.startswith("${") and text.endswith("}"):
+        return text[2:-1]
+    return text[1:] if text.startswith("$") else None
+
+
+@rule("DL3066", _I, "Non-numeric user-id may not be resolvable by host system",
+      "USER names a numeric uid (or an ARG)")
+def dl3066(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[int]:
+    args: set[str] = set()
+    for inst in instructions:
+        if isinstance(inst, ArgInstruction):
+            args.update(a.name for a in inst.args)
+        elif isinstance(inst, UserInstruction):
+            uid = inst.user.partition(":")[0]
+            if uid and not uid.isdigit() and _arg_reference(uid) not in args:
+                yield inst.start_line
 
 
 @per_instruction("DL3067", _W, "Do not copy an entire filesystem from another stage",

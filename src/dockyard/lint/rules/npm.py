@@ -29,14 +29,14 @@ def npm_packages(cmd: Command) -> list[str]:
 
 
 @run_rule("DL3016", Severity.WARNING, "Pin versions in npm. Instead of `npm install <package>` use `npm install "
-          "<package>@<version>`", "npm install pins versions (`pkg@1.2`)")
+          "<package>@<version>`", "npm install pins versions (`pkg@1.2`)", onbuild=True)
 def dl3016(script: Script) -> bool:
     return any(c.is_("npm", "install") and c.args_no_flags()[:1] == ["install"]
                and not all(_pinned(p) for p in npm_packages(c)) for c in script.commands)
 
 
 @run_rule("DL3060", Severity.INFO, "`yarn cache clean` missing after `yarn install` was run.",
-          "a RUN with `yarn install` also runs `yarn cache clean`")
+          "a RUN with `yarn install` also runs `yarn cache clean`", onbuild=True)
 def dl3060(script: Script) -> bool:
     return script.any("yarn", "install") and not script.any("yarn", "cache", "clean")
 

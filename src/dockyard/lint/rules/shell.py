@@ -21,7 +21,7 @@ _NON_POSIX = ("pwsh", "powershell", "cmd")
 
 @run_rule("DL3001", _I, "For some bash commands it makes no sense running them in a Docker container like `ssh`, "
           "`vim`, `shutdown`, `service`, `ps`, `free`, `top`, `kill`, `mount`, `ifconfig`",
-          "no interactive or host-management commands (ssh, vim, service, ps, top, kill, mount...)")
+          "no interactive or host-management commands (ssh, vim, service, ps, top, kill, mount...)", onbuild=True)
 def dl3001(script: Script) -> bool:
     return any(name in _POINTLESS for name in script.names())
 
@@ -32,7 +32,7 @@ def dl3003(script: Script) -> bool:
 
 
 @run_rule("DL3004", _E, "Do not use sudo as it leads to unpredictable behavior. Use a tool like gosu to enforce root",
-          "no sudo")
+          "no sudo", onbuild=True)
 def dl3004(script: Script) -> bool:
     return "sudo" in script.names()
 
@@ -43,7 +43,7 @@ def _basename(path: str) -> str:
     return text[cut + 1:]
 
 
-@rule("DL3010", _I, "Use ADD for extracting archives into an image",
+@rule("DL3010", _I, "Use `ADD` for extracting archives into an image",
       "an archive COPYed in is not extracted by a later RUN (ADD extracts it)")
 def dl3010(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[int]:
     archives: set[tuple[int, str]] = set()
@@ -67,7 +67,7 @@ def dl3010(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[in
 
 
 @run_rule("DL3046", _W, "`useradd` without flag `-l` and high UID will result in excessively large Image.",
-          "useradd with a large `-u` uid also passes `-l`")
+          "useradd with a large `-u` uid also passes `-l`", onbuild=True)
 def dl3046(script: Script) -> bool:
     return any(c.name == "useradd" and not c.has_flag("l", "no-log-init") and c.has_flag("u", "uid")
                and any(len(v) > 5 for v in c.flag_values("u")) for c in script.commands)
@@ -75,7 +75,7 @@ def dl3046(script: Script) -> bool:
 
 @run_rule("DL3047", _I, "Avoid use of wget without progress bar. Use `wget --progress=dot:giga <url>`. Or consider "
           "using `-q` or `-nv` (shorthands for `--quiet` or `--no-verbose`).",
-          "wget runs with `--progress`, `-q` or `-nv`")
+          "wget runs with `--progress`, `-q` or `-nv`", onbuild=True)
 def dl3047(script: Script) -> bool:
     return any(c.name == "wget" and not c.has_flag("progress", "q", "quiet", "o", "output-file", "a",
                                                    "append-output", "no-verbose") and not c.has_arg("-nv")
@@ -95,7 +95,7 @@ def dl4001(instructions: Sequence[Instruction], ctx: LintContext) -> Iterator[in
                 yield inst.start_line
 
 
-@run_rule("DL4005", _W, "Use SHELL to change the default shell", "SHELL, not `ln -s ... /bin/sh`")
+@run_rule("DL4005", _W, "Use SHELL to change the default shell", "SHELL, not `ln -s ... /bin/sh`", onbuild=True)
 def dl4005(script: Script) -> bool:
     return script.any("ln", "/bin/sh")
 

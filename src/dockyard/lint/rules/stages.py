@@ -86,7 +86,7 @@ def _once_per_stage(kind: type[Instruction]) -> Callable[[Sequence[Instruction],
     return check
 
 
-dl3012 = rule("DL3012", _E, "Multiple `HEALTHCHECK` instructions.",
+dl3012 = rule("DL3012", _E, "Multiple `HEALTHCHECK` instructions",
               "one HEALTHCHECK per stage")(_once_per_stage(HealthcheckInstruction))
 dl4003 = rule("DL4003", _W, "Multiple `CMD` instructions found. If you list more than one `CMD` then only the last "
               "`CMD` will take effect", "one CMD per stage")(_once_per_stage(CmdInstruction))

@@ -14,7 +14,7 @@ _DNF = ("dnf", "microdnf")
 _VERSION_PART = re.compile(r"[0-9A-Za-z.~^_:+]*")
 
 
-@run_rule("DL3030", _W, "Use the -y switch to avoid manual input `yum install -y <package`",
+@run_rule("DL3030", _W, "Use the -y switch to avoid manual input `yum install -y <package>`",
           "yum install runs with `-y`", onbuild=True)
 def dl3030(script: Script) -> bool:
     return any(c.is_("yum", "install", "groupinstall", "localinstall") and not c.has_flag("y", "assumeyes")
@@ -39,7 +39,7 @@ def dl3033(script: Script) -> bool:
     for cmd in script.commands:
         module = cmd.has_arg("module")
         for package in _installed(cmd, ("yum",)):
-            if (":" not in package) if module else ("-" not in package and not package.endswith(".rpm")):
+            if (":" not in package) if module else not _dnf_version_fixed(package):
                 return True
     return False
 
@@ -48,7 +48,7 @@ def dl3033(script: Script) -> bool:
           "zypper install/remove/patch runs with `-y`", onbuild=True)
 def dl3034(script: Script) -> bool:
     return any(c.is_("zypper", "install", "in", "remove", "rm", "source-install", "si", "patch")
-               and not c.has_flag("no-confirm", "y") for c in script.commands)
+               and not c.has_flag("no-confirm", "y", "non-interactive", "n") for c in script.commands)
 
 
 @run_rule("DL3035", _W, "Do not use `zypper dist-upgrade`.", "no `zypper dist-upgrade`", onbuild=True)

@@ -1,0 +1,1 @@
+"""The rule families, one module each; `dockyard.lint.registry` lists them explicitly."""
