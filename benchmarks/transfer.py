@@ -2,7 +2,7 @@
 
 Budget (docs DESIGN section 6, "our client push / pull at least 1.0x skopeo", applied to copy): our wall time at
 most skopeo's (ratio ours/skopeo <= 1.0, lower is better).
-Run: .venv/bin/python benchmarks/copy.py [--size-mib 48] [--repeat 3]
+Run: .venv/bin/python benchmarks/transfer.py [--size-mib 48] [--repeat 3]
 """
 
 # ruff: noqa: E402  (imports follow the sys.path fix below)
