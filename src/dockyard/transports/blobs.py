@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from typing import BinaryIO, Protocol
 
-from dockyard.errors import InvalidManifest, LimitExceeded
+from dockyard.errors import DigestMismatch, InvalidManifest, LimitExceeded, SizeMismatch
 from dockyard.layers.compression import decompress
 from dockyard.oci.config import ImageConfig
 from dockyard.oci.descriptor import Descriptor
-from dockyard.oci.digest import Digest, VerifyingReader
+from dockyard.oci.digest import Digest, Hasher, VerifyingReader
 from dockyard.oci.manifest import ImageManifest, IndexManifest, parse_any
 from dockyard.oci.mediatype import is_index, layer_compression
 from dockyard.oci.protocols import Image, ImageIndex, Layer
@@ -22,6 +22,8 @@ from dockyard.oci.protocols import Image, ImageIndex, Layer
 #: Configs are JSON documents read whole; refuse anything absurd.
 MAX_CONFIG = 64 << 20
 MAX_MANIFEST = 4 << 20
+#: Blob writes in flight at once for sinks that declare `concurrent_puts = True`.
+PARALLEL_PUTS = 3
 
 
 class BlobSource(Protocol):
@@ -51,6 +53,30 @@ def read_verified(source: BlobSource, descriptor: Descriptor, limit: int) -> byt
         while chunk := r.read(1 << 20):  # loops until EOF, where the digest and size are checked
             parts.append(chunk)
     return b"".join(parts)
+
+
+def copy_verified(stream: BinaryIO, out: BinaryIO, descriptor: Descriptor) -> int:
+    """Copy `stream` to `out`, raising SizeMismatch/DigestMismatch unless it is exactly `descriptor`'s content.
+
+    A VerifyingReader for the same digest and size raises at EOF by itself, so it is not hashed twice.
+    Raises before anything past the declared size is written. Returns the bytes copied.
+    """
+    digest = descriptor.digest
+    trusted = isinstance(stream, VerifyingReader) and stream.verifies(digest, descriptor.size)
+    hasher = Hasher(digest.algorithm)
+    copied = 0
+    while chunk := stream.read(1 << 20):
+        copied += len(chunk)
+        if copied > descriptor.size:
+            raise SizeMismatch(f"blob {digest} is larger than the declared {descriptor.size} bytes")
+        if not trusted:
+            hasher.update(chunk)
+        out.write(chunk)
+    if copied != descriptor.size:
+        raise SizeMismatch(f"blob {digest} has {copied} bytes, its descriptor says {descriptor.size}")
+    if not trusted and hasher.digest() != digest:
+        raise DigestMismatch(f"blob content hashes to {hasher.digest()}, expected {digest}")
+    return copied
 
 
 class BlobLayer:
@@ -196,14 +222,27 @@ def write_artifact(
     """
     import io
 
+    def put(desc: Descriptor, opener: Callable[[], BinaryIO]) -> None:
+        skipped = sink.has_blob(desc.digest)
+        if not skipped:
+            with opener() as stream:
+                sink.put_blob(desc, stream)
+        if on_blob:
+            on_blob(desc, skipped)
+
     if isinstance(artifact, Image) and not is_index(artifact.manifest().media_type):
-        for desc, opener in blobs_of(artifact):
-            skipped = sink.has_blob(desc.digest)
-            if not skipped:
-                with opener() as stream:
-                    sink.put_blob(desc, stream)
-            if on_blob:
-                on_blob(desc, skipped)
+        blobs = list(blobs_of(artifact))
+        if getattr(sink, "concurrent_puts", False) and len(blobs) > 2:
+            # overlap reading (network, decompression) with hashing and writing; the GIL is released
+            # by hashlib and file I/O, so two or three workers help even on two cores
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=PARALLEL_PUTS) as pool:
+                for future in [pool.submit(put, d, o) for d, o in blobs]:
+                    future.result()
+        else:
+            for desc, opener in blobs:
+                put(desc, opener)
         top = artifact.manifest().descriptor()
     else:
         assert isinstance(artifact, ImageIndex)

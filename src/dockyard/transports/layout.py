@@ -30,17 +30,24 @@ from dockyard.errors import (
     InvalidReference,
     ManifestUnknown,
     NotFound,
-    SizeMismatch,
     Unsupported,
 )
 from dockyard.oci.descriptor import REF_NAME, Descriptor
-from dockyard.oci.digest import CHUNK, Digest, Hasher
+from dockyard.oci.digest import CHUNK, Digest
 from dockyard.oci.jsonvalue import decode_object
 from dockyard.oci.manifest import IndexManifest, parse_any
 from dockyard.oci.mediatype import is_index, is_manifest
 from dockyard.oci.protocols import Image, ImageIndex
 from dockyard.oci.reference import Reference
-from dockyard.transports.blobs import MAX_MANIFEST, BlobImage, BlobIndex, BlobSource, read_verified, write_artifact
+from dockyard.transports.blobs import (
+    MAX_MANIFEST,
+    BlobImage,
+    BlobIndex,
+    BlobSource,
+    copy_verified,
+    read_verified,
+    write_artifact,
+)
 
 LAYOUT_FILE = "oci-layout"
 INDEX_FILE = "index.json"
@@ -266,21 +273,15 @@ class Layout:
         except (FileNotFoundError, NotADirectoryError):
             raise BlobUnknown(f"blob {digest} is missing from OCI layout {self.path}") from None
 
+    #: put_blob is safe from several threads: each blob goes to its own temp file, then an atomic rename.
+    concurrent_puts = True
+
     def put_blob(self, descriptor: Descriptor, stream: BinaryIO) -> None:
         """Store a blob, verifying size and digest while streaming; commit by atomic rename."""
-        digest, target = descriptor.digest, self.blob_path(descriptor.digest)
+        target = self.blob_path(descriptor.digest)
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_file(target) as out:
-            h = Hasher(digest.algorithm)
-            while chunk := stream.read(CHUNK):
-                h.update(chunk)
-                if h.size > descriptor.size:
-                    raise SizeMismatch(f"blob {digest} is larger than the declared {descriptor.size} bytes")
-                out.write(chunk)
-            if h.size != descriptor.size:
-                raise SizeMismatch(f"blob {digest} has {h.size} bytes, descriptor says {descriptor.size}")
-            if h.digest() != digest:
-                raise DigestMismatch(f"blob content hashes to {h.digest()}, expected {digest}")
+            copy_verified(stream, out, descriptor)
 
     def blobs(self) -> Iterator[Digest]:
         """Every blob stored in the layout (temp files and stray names are skipped)."""

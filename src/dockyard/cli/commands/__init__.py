@@ -8,6 +8,7 @@ import typer
 def register(app: typer.Typer) -> None:
     from dockyard.cli.commands import (
         archive,
+        build,
         copy,
         discover,
         images,
@@ -47,3 +48,4 @@ def register(app: typer.Typer) -> None:
     app.command("analyze")(__import__("dockyard.cli.commands.analyze", fromlist=["analyze"]).analyze)
     app.command("lint")(lint.lint)
     app.command("version")(version.version)
+    app.command("build")(build.build)

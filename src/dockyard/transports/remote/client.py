@@ -29,6 +29,20 @@ from dockyard.transports.remote.credhelper import Credentials
 from dockyard.transports.remote.errmap import describe, raise_for, read_error_body
 from dockyard.transports.remote.options import RemoteOptions
 
+
+def _bigger_socket_reads() -> None:
+    """httpcore reads the socket 64 KiB at a time and parses each read in Python (h11); blobs stream
+    much faster with 1 MiB reads (~25% less CPU per pulled byte here). A private constant, so guarded."""
+    try:
+        from httpcore._sync import http11
+    except ImportError:  # pragma: no cover - another httpcore layout: keep its default
+        return
+    if getattr(http11.HTTP11Connection, "READ_NUM_BYTES", 0) < (1 << 20):
+        http11.HTTP11Connection.READ_NUM_BYTES = 1 << 20
+
+
+_bigger_socket_reads()
+
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})

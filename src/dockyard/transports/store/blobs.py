@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from dockyard.errors import BlobUnknown, DigestMismatch, SizeMismatch
+from dockyard.errors import BlobUnknown
 from dockyard.oci.descriptor import Descriptor
-from dockyard.oci.digest import ALGORITHMS, Digest, Hasher, VerifyingReader
+from dockyard.oci.digest import ALGORITHMS, Digest
+from dockyard.transports.blobs import copy_verified
 from dockyard.transports.store.paths import StorePaths
 
 CHUNK = 1 << 20
@@ -79,24 +80,10 @@ class BlobStore:
         fd, name = tempfile.mkstemp(prefix=f"{digest.encoded[:16]}-", suffix=".tmp", dir=self.paths.tmp)
         path = Path(name)
         try:
-            # a VerifyingReader for this very digest and size raises at EOF itself: hashing twice is waste
-            trusted = isinstance(stream, VerifyingReader) and stream.verifies(digest, descriptor.size)
             with os.fdopen(fd, "wb") as out:
-                hasher = Hasher(digest.algorithm)
-                received = 0
-                while chunk := stream.read(CHUNK):
-                    received += len(chunk)
-                    if not trusted:
-                        hasher.update(chunk)
-                    if received > descriptor.size:
-                        raise SizeMismatch(f"blob {digest} is larger than the declared {descriptor.size} bytes")
-                    out.write(chunk)
+                copy_verified(stream, out, descriptor)
                 out.flush()
                 os.fsync(out.fileno())
-            if received != descriptor.size:
-                raise SizeMismatch(f"blob {digest} has {received} bytes, its descriptor says {descriptor.size}")
-            if not trusted and hasher.digest() != digest:
-                raise DigestMismatch(f"blob content hashes to {hasher.digest()}, expected {digest}")
             os.chmod(path, 0o444)
         except BaseException:
             path.unlink(missing_ok=True)

@@ -18,6 +18,9 @@ class Staging:
     changes nothing under blobs/.
     """
 
+    #: put_blob is safe from several threads (each blob gets its own temp file; dict updates are atomic).
+    concurrent_puts = True
+
     def __init__(self, blobs: BlobStore) -> None:
         self._blobs = blobs
         self._staged: dict[Digest, Path] = {}
