@@ -67,6 +67,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+DEMO_DOCKERFILE = """\
+FROM python:latest
+RUN apt-get update && apt-get install -y gcc
+COPY . /app
+WORKDIR /app
+RUN pip install -r requirements.txt
+CMD python app.py
+"""
+
+
+def lint_tour() -> None:
+    """Lint a Dockerfile with common mistakes, then show the safe automatic fixes."""
+    app = OUT / "app"
+    app.mkdir(exist_ok=True)
+    (app / "Dockerfile").write_text(DEMO_DOCKERFILE)
+    print(f"\n# {app / 'Dockerfile'}:")
+    sys.stdout.write("".join(f"#   {line}\n" for line in DEMO_DOCKERFILE.splitlines()))
+    step("lint it: hadolint's rules and dockyard's", "lint", "--no-fail", str(app / "Dockerfile"))
+    step("preview the safe fixes", "lint", "--fix", "--dry-run", str(app / "Dockerfile"))
+
+
 def registry_tour() -> None:
     """Start `dockyard serve`, push with our client (and skopeo when installed), list, pull back, stop."""
     import time
@@ -131,6 +152,9 @@ def main() -> None:
 
     seen = {name: json.loads(text)["digest"] for name, text in digests.items()}
     same = len(set(seen.values())) == 1
+    step("analyze its layers: dive's metrics, reclaimable bytes, findings", "analyze", "demo/busybox:1.0")
+    step("the same as a CI gate (dive's .dive-ci rules)", "analyze", "demo/busybox:1.0", "--ci")
+    lint_tour()
     registry_tour()
     step("remove a name", "rmi", "demo/busybox:latest")
     step("reclaim unused space (dry run)", "prune", "--all", "--dry-run")

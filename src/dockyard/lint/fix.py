@@ -34,7 +34,7 @@ class FixResult:
 
     def diff(self, original: str, path: str) -> str:
         return "".join(difflib.unified_diff(original.splitlines(keepends=True), self.text.splitlines(keepends=True),
-                                            f"a/{path}", f"b/{path}"))
+                                            f"a/{str(path).lstrip('/')}", f"b/{str(path).lstrip('/')}"))
 
 
 def _segments(text: str) -> list[tuple[int, int]]:
