@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.render import Output, print_json
 
 
 def build(
@@ -23,7 +23,8 @@ def build(
                              help="type=store | type=oci,dest=DIR | type=docker-archive,dest=FILE | type=registry"),
     progress: str = typer.Option("plain", "--progress", help="tty, plain, json or quiet (on stderr)."),
     compression: str = typer.Option("gzip", "--compression", help="Layer compression: gzip, zstd or none."),
-    output: Output = OUTPUT_OPTION,
+    fmt: Output = typer.Option(Output.TABLE, "--format",
+                               help="Result format: table or json (-o/--output names the image destination)."),
 ) -> None:
     """Build an image from a Dockerfile.
 
@@ -52,7 +53,7 @@ def build(
         compression=comp, secrets=parse_secrets(secret),
     )
     result = run_build(request, Progress(mode))
-    if output is Output.JSON:
+    if fmt is Output.JSON:
         print_json({"digest": result.descriptor.digest, "destinations": list(result.destinations),
                     "built": result.built, "cached": result.cached})
     else:

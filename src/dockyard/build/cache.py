@@ -1,0 +1,76 @@
+"""The build cache: step key -> the layer it made, as small JSON records under `<home>/build-cache/`.
+
+Layer blobs live in the store (content-addressed); a record only names them. A record whose blob was
+pruned from the store is a miss. `trees/<diff_id>/` holds layers extracted once for RUN's lower dirs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.oci.config import History
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest
+from dockyard.transports.store import dockyard_home
+
+
+def step_key(parent: str, *parts: str) -> str:
+    """sha256 over the parent key and the step's parts (NUL-separated so parts cannot run together)."""
+    h = hashlib.sha256(parent.encode())
+    for part in parts:
+        h.update(b"\0")
+        h.update(part.encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRecord:
+    """What a layer step produced: its blob descriptor, diff_id and history entry."""
+
+    layer: Descriptor
+    diff_id: Digest
+    history: History
+
+
+class BuildCache:
+    """JSON records keyed by step key; `disabled` makes every lookup miss (writes still happen)."""
+
+    def __init__(self, root: Path | None = None, *, disabled: bool = False) -> None:
+        self.root = root or dockyard_home() / "build-cache"
+        self.disabled = disabled
+        (self.root / "index").mkdir(parents=True, exist_ok=True)
+
+    @property
+    def trees(self) -> Path:
+        return self.root / "trees"
+
+    @property
+    def mounts(self) -> Path:
+        return self.root / "mounts"
+
+    def _path(self, key: str) -> Path:
+        return self.root / "index" / f"{key}.json"
+
+    def get(self, key: str) -> CacheRecord | None:
+        if self.disabled:
+            return None
+        try:
+            obj = json.loads(self._path(key).read_bytes())
+            return CacheRecord(Descriptor.from_json(obj["layer"]), Digest.parse(obj["diff_id"]),
+                               History.from_json(obj["history"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        except Exception:  # a corrupt record is a miss, never a failed build
+            return None
+
+    def put(self, key: str, record: CacheRecord) -> None:
+        obj = {"layer": record.layer.to_json(), "diff_id": str(record.diff_id), "history": record.history.to_json()}
+        fd, tmp = tempfile.mkstemp(dir=self.root / "index", prefix=".tmp-")
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f)
+        os.replace(tmp, self._path(key))

@@ -1,0 +1,168 @@
+"""Running a build plan: each needed stage in dependency order, each step from the cache or built.
+
+    from dockyard.build.executor import build
+    result = build(BuildRequest(context=Path(".")), Progress())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dockyard.build.cache import BuildCache, step_key
+from dockyard.build.context import SourceRoot
+from dockyard.build.options import BuildRequest
+from dockyard.build.output import write_output
+from dockyard.build.planner import BuildPlan, plan
+from dockyard.build.progress import Progress
+from dockyard.build.steps import copy_add, metadata, run
+from dockyard.build.steps.base import BuildEnv, StageState, set_config
+from dockyard.dockerfile import (
+    AddInstruction,
+    CopyInstruction,
+    ResolvedInstruction,
+    ResolvedStage,
+    RunInstruction,
+    parse,
+    resolve,
+)
+from dockyard.errors import Unsupported
+from dockyard.image.empty import EmptyImage
+from dockyard.layers.writer import resolve_epoch
+from dockyard.mutate.image import MutatedImage
+from dockyard.oci.config import History
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.platform import Platform
+from dockyard.oci.protocols import Image
+from dockyard.transports.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class BuildResult:
+    """The final image, its manifest descriptor and where it was written."""
+
+    image: Image
+    descriptor: Descriptor
+    destinations: tuple[str, ...]
+    built: int
+    cached: int
+
+
+def _created(plan_: BuildPlan) -> tuple[str, int | None]:
+    """History/config time and layer mtime clamp: SOURCE_DATE_EPOCH, else 0 for COPY-only builds, else now."""
+    from dockyard.transports.rootfs import created_now
+
+    epoch = resolve_epoch()
+    if epoch is None and not plan_.runs_commands:
+        return "1970-01-01T00:00:00Z", 0
+    return created_now(), epoch
+
+
+class Executor:
+    """Builds the stages of one plan; `images` holds every finished stage by index."""
+
+    def __init__(self, request: BuildRequest, progress: Progress) -> None:
+        self.request = request
+        self.progress = progress
+        self.platform = request.platform or Platform.host()
+        self.externals: dict[str, Image] = {}
+        self.images: dict[int, Image] = {}
+        self.keys: dict[int, str] = {}
+
+    def external(self, ref: str) -> Image:
+        if ref not in self.externals:
+            if ref == "scratch":
+                self.externals[ref] = EmptyImage(self.platform)
+            else:
+                from dockyard.transports.resolve import open_image
+
+                self.externals[ref] = open_image(ref, self.request.platform)
+        return self.externals[ref]
+
+    def base_env(self, ref: str) -> Mapping[str, str]:
+        env = self.external(ref).config().config.env
+        return dict(item.partition("=")[::2] for item in env)
+
+    def run(self) -> BuildResult:
+        the_plan = plan(self.request, self.base_env)
+        for name in the_plan.unused_build_args:
+            self.progress.note(f"warning: build arg {name} was not consumed by any ARG")
+        cache = BuildCache(disabled=self.request.no_cache)
+        created, epoch = _created(the_plan)
+        names = {s.stage.name: s.stage.index for s in the_plan.stages if s.stage.name}
+        with tempfile.TemporaryDirectory(dir=cache.root, prefix="work-") as work:
+            env = BuildEnv(self.request, Store.open(), cache, self.progress,
+                           SourceRoot.context(self.request.context, self.request.dockerfile_path),
+                           created, epoch, Path(work))
+            env.stage_image = lambda ref: self._stage(ref, names)
+            env.open_external = self.external
+            for stage in the_plan.stages:
+                self._build_stage(stage, env)
+            final = self.images[the_plan.target]
+            if self.request.labels:
+                run_config = final.config().config
+                labels = {**run_config.labels, **self.request.labels}
+                new = final.config().evolve(config=dataclasses.replace(run_config, labels=labels))
+                final = MutatedImage(final, new, [])
+            desc, where = write_output(final, self.request)
+        self.progress.done(str(desc.digest))
+        return BuildResult(final, desc, where, self.progress.built, self.progress.cached)
+
+    def _stage(self, ref: str, names: Mapping[str, int]) -> Image | None:
+        index = names.get(ref.lower())
+        if index is None and ref.isdigit():
+            index = int(ref)
+        return self.images.get(index) if index is not None else None
+
+    def _build_stage(self, stage: ResolvedStage, env: BuildEnv) -> None:
+        label = stage.stage.ref
+        if stage.base_stage is not None:
+            image, key = self.images[stage.base_stage], self.keys[stage.base_stage]
+        else:
+            image = self.external(stage.base)
+            key = step_key("from", str(image.digest()), str(self.platform))
+        state = StageState(label, image, key)
+        raw = json.loads(image.config().raw).get("config") or {}
+        if isinstance(raw.get("Shell"), list) and raw["Shell"]:
+            state.shell = tuple(str(x) for x in raw["Shell"])
+        self.progress.step(label, 0, f"FROM {stage.base}", cached=None)
+        if raw.get("OnBuild"):
+            self._onbuild(state, env, [str(t) for t in raw["OnBuild"]])
+        for number, ri in enumerate(stage.instructions, start=1):
+            self._step(state, env, ri, number)
+        self.images[stage.stage.index] = state.image
+        self.keys[stage.stage.index] = state.key
+
+    def _onbuild(self, state: StageState, env: BuildEnv, triggers: list[str]) -> None:
+        """Run the base image's ONBUILD triggers first, then clear them (as Docker does)."""
+        vars_ = dict(item.partition("=")[::2] for item in state.run.env)
+        resolved = resolve(parse("FROM scratch\n" + "\n".join(triggers) + "\n"), base_env=lambda _r: vars_)
+        for number, ri in enumerate(resolved.stages[0].instructions, start=1):
+            self._step(state, env, ri, number)
+        set_config(state, env, state.run, History(created=env.created, created_by="ONBUILD triggers",
+                                                  empty_layer=True), {"OnBuild": None})
+
+    def _step(self, state: StageState, env: BuildEnv, ri: ResolvedInstruction, number: int) -> None:
+        inst = ri.instruction
+        start = time.monotonic()
+        cached: bool | None = None
+        if isinstance(inst, (CopyInstruction, AddInstruction)):
+            text, cached = copy_add.apply(state, inst, env)
+        elif isinstance(inst, RunInstruction):
+            text, cached = run.apply(state, inst, env, ri.variables)
+        elif isinstance(inst, metadata.METADATA):
+            text = metadata.apply(state, inst, env)
+            state.key = step_key(state.key, text)
+        else:
+            raise Unsupported(f"line {inst.start_line}: {inst.keyword_text} is not supported by the builder")
+        self.progress.step(state.name, number, text, cached=cached, seconds=time.monotonic() - start)
+
+
+def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
+    """Build the image `request` describes and write it to its output."""
+    return Executor(request, progress or Progress()).run()

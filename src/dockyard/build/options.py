@@ -1,0 +1,105 @@
+"""What one `dockyard build` was asked to do: the request shared by the CLI, the executor and the output."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from dockyard.errors import InvalidArgument
+from dockyard.oci.mediatype import Compression
+from dockyard.oci.platform import Platform
+
+
+class OutputType(StrEnum):
+    STORE = "store"
+    OCI = "oci"
+    DOCKER_ARCHIVE = "docker-archive"
+    REGISTRY = "registry"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSpec:
+    """`--output type=...,dest=...`: where the final image goes (the store by default)."""
+
+    type: OutputType = OutputType.STORE
+    dest: str | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> OutputSpec:
+        fields = parse_kv(text, "--output")
+        try:
+            kind = OutputType(fields.get("type", "store"))
+        except ValueError:
+            raise InvalidArgument(f"unknown output type in {text!r}: use store, oci, docker-archive or registry"
+                                  ) from None
+        dest = fields.get("dest")
+        if kind in (OutputType.OCI, OutputType.DOCKER_ARCHIVE) and not dest:
+            raise InvalidArgument(f"--output type={kind} needs dest=PATH")
+        return cls(kind, dest)
+
+
+def parse_kv(text: str, what: str) -> dict[str, str]:
+    """`a=b,c=d` into a dict; a bare word is an error."""
+    out: dict[str, str] = {}
+    for part in filter(None, text.split(",")):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise InvalidArgument(f"{what}: expected key=value, got {part!r}")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def parse_pairs(items: list[str], what: str) -> dict[str, str]:
+    """`K=V` options (`--build-arg`, `--label`) into a dict; `K` alone takes the value from the environment."""
+    import os
+
+    out: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"{what}: empty name in {item!r}")
+        if not sep:
+            if key not in os.environ:
+                continue
+            value = os.environ[key]
+        out[key] = value
+    return out
+
+
+def parse_secrets(items: list[str]) -> dict[str, Path]:
+    """`--secret id=X,src=FILE` into id -> file."""
+    out: dict[str, Path] = {}
+    for item in items:
+        fields = parse_kv(item, "--secret")
+        sid = fields.get("id")
+        src = fields.get("src") or fields.get("source")
+        if not sid or not src:
+            raise InvalidArgument(f"--secret needs id=ID,src=FILE, got {item!r}")
+        path = Path(src)
+        if not path.is_file():
+            raise InvalidArgument(f"--secret {sid}: no such file {src}")
+        out[sid] = path
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class BuildRequest:
+    """Everything a build needs; `dockerfile` defaults to CONTEXT/Dockerfile."""
+
+    context: Path
+    dockerfile: Path | None = None
+    tags: tuple[str, ...] = ()
+    target: str | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    platform: Platform | None = None
+    no_cache: bool = False
+    output: OutputSpec = field(default_factory=OutputSpec)
+    compression: Compression = Compression.GZIP
+    secrets: Mapping[str, Path] = field(default_factory=dict)
+
+    @property
+    def dockerfile_path(self) -> Path:
+        return self.dockerfile if self.dockerfile is not None else self.context / "Dockerfile"

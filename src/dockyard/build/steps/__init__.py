@@ -1,0 +1,1 @@
+"""One module per Dockerfile instruction family: how each step changes a stage."""

@@ -1,0 +1,239 @@
+"""COPY and ADD: the selected files become one synthetic, normalized layer (no root filesystem needed).
+
+The cache key covers the instruction and, for every selected file, its destination, mode, owner and content
+hash; identical inputs give an identical layer (mtimes clamped to the build's epoch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from dockyard.build.cache import CacheRecord, step_key
+from dockyard.build.context import Selected, SourceRoot, destination, select
+from dockyard.build.steps.base import BuildEnv, StageState
+from dockyard.build.steps.users import resolve_ids
+from dockyard.dockerfile import AddInstruction, ContextFile, CopyInstruction, FileKind
+from dockyard.errors import DigestMismatch, InvalidArgument, Unsupported
+from dockyard.layers.compression import decompress
+from dockyard.layers.filelayer import build_layer
+from dockyard.layers.tarformat import EntryType, TarEntry
+from dockyard.layers.tarreader import TarReader
+from dockyard.layers.writer import TarWriter, path_key
+from dockyard.mutate.image import Addendum, append
+from dockyard.oci.config import History
+from dockyard.oci.digest import Digest
+from dockyard.oci.protocols import Layer
+from dockyard.transports.blobs import BlobLayer
+
+CHUNK = 1 << 20
+_TAR_MAGIC = b"ustar"
+
+
+@dataclass(frozen=True, slots=True)
+class _Item:
+    """One tar entry to write: its header and where its body comes from (a file, a tar member, bytes)."""
+
+    entry: TarEntry
+    path: Path | None = None
+    data: bytes | None = None
+
+
+def _hash_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _chmod(text: str | None, what: str) -> int | None:
+    if text is None:
+        return None
+    try:
+        value = int(text, 8)
+    except ValueError:
+        raise Unsupported(f"{what}: --chmod={text}: only octal modes are supported") from None
+    if not 0 <= value <= 0o7777:
+        raise InvalidArgument(f"{what}: --chmod={text} is out of range")
+    return value
+
+
+def _entries(selected: list[Selected], owner: tuple[int, int] | None, mode: int | None) -> Iterator[_Item]:
+    """Tar entries for selected files: `owner` None keeps the source's (COPY --from), else sets it."""
+    for sel in selected:
+        src: ContextFile = sel.source
+        if owner is None:
+            st = os.lstat(src.abspath)
+            uid, gid = st.st_uid, st.st_gid
+        else:
+            uid, gid = owner
+        perm = mode if mode is not None else stat.S_IMODE(src.mode)
+        mtime = src.mtime_ns // 1_000_000_000
+        if src.kind is FileKind.DIR:
+            yield _Item(TarEntry(sel.dest, EntryType.DIR, 0, perm, uid, gid, mtime=mtime))
+        elif src.kind is FileKind.SYMLINK:
+            yield _Item(TarEntry(sel.dest, EntryType.SYMLINK, 0, 0o777, uid, gid, mtime=mtime,
+                                 linkname=src.link_target or ""))
+        else:
+            size = os.stat(src.abspath).st_size
+            yield _Item(TarEntry(sel.dest, EntryType.FILE, size, perm, uid, gid, mtime=mtime), path=src.abspath)
+
+
+def _is_tar(path: Path) -> bool:
+    try:
+        with open(path, "rb") as raw, decompress(raw) as plain:
+            head = plain.read(512)
+    except Exception:
+        return False
+    return len(head) == 512 and head[257:262] == _TAR_MAGIC
+
+
+def _single_tar(root: SourceRoot, src: str, what: str) -> Path | None:
+    found = root.lookup(src, what)
+    if len(found) == 1 and found[0][1].kind is FileKind.FILE and _is_tar(found[0][1].abspath):
+        return found[0][1].abspath
+    return None
+
+
+def _tar_items(path: Path, target: str, workspace: Path) -> Iterator[_Item]:
+    """ADD of a local tar: its members under `target` (bodies spooled to the workspace)."""
+    spool = Path(tempfile.mkdtemp(dir=workspace, prefix="add-"))
+    with open(path, "rb") as raw:
+        reader = TarReader(decompress(raw), what=str(path))
+        for n, entry in enumerate(reader):
+            dest = posixpath.normpath(posixpath.join(target, entry.path)) if entry.path != "." else target
+            if entry.type is EntryType.HARDLINK:
+                entry = entry._replace(linkname=posixpath.normpath(posixpath.join(target, entry.linkname)))
+            entry = entry._replace(path=dest)
+            if entry.type is EntryType.FILE:
+                body = spool / str(n)
+                with open(body, "wb") as out:
+                    stream = reader.body()
+                    while chunk := stream.read(CHUNK):
+                        out.write(chunk)
+                yield _Item(entry, path=body)
+            else:
+                yield _Item(entry)
+
+
+def _fetch(url: str, checksum: str | None, workspace: Path, what: str) -> Path:
+    """ADD of a URL: only with --checksum (so the build stays reproducible and verified)."""
+    if checksum is None:
+        raise Unsupported(f"{what}: ADD of a URL needs --checksum=sha256:<hex> (downloads must be verified)")
+    want = Digest.parse(checksum)
+    name = posixpath.basename(urllib.parse.urlparse(url).path) or "download"
+    dest = Path(tempfile.mkdtemp(dir=workspace, prefix="url-")) / name
+    h = hashlib.new(want.algorithm)
+    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
+        while chunk := response.read(CHUNK):
+            h.update(chunk)
+            out.write(chunk)
+    if h.hexdigest() != want.hex:
+        raise DigestMismatch(f"{what}: {url} has digest {want.algorithm}:{h.hexdigest()}, expected {want}")
+    return dest
+
+
+def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildEnv, what: str,
+             uid: int, gid: int, mode: int | None) -> list[_Item]:
+    from_ref = inst.from_stage if isinstance(inst, CopyInstruction) else None
+    root: SourceRoot = env.source_root(from_ref) if from_ref else env.context
+    items: list[_Item] = []
+    local: list[str] = []
+    target, dest_is_dir = destination(inst.dest, state.workdir)
+    for src in inst.sources:
+        if isinstance(inst, AddInstruction) and src.startswith(("http://", "https://")):
+            fetched = _fetch(src, inst.checksum, env.workspace, what)
+            path = posixpath.join(target, fetched.name) if dest_is_dir else target
+            st = fetched.stat()
+            items.append(_Item(TarEntry(path, EntryType.FILE, st.st_size, mode if mode is not None else 0o600,
+                                        uid, gid, mtime=int(time.time())), path=fetched))
+        elif (isinstance(inst, AddInstruction) and inst.unpack is not False
+              and (tar := _single_tar(root, src, what)) is not None):
+            items.extend(_tar_items(tar, target, env.workspace))
+        else:
+            local.append(src)
+    if local:
+        keep = from_ref is not None and not inst.chown
+        items.extend(_entries(select(root, local, inst.dest, state.workdir, what), None if keep else (uid, gid), mode))
+    for doc in inst.inline_sources:
+        data = (doc.content_chomped if doc.chomp else doc.content).encode()
+        path = posixpath.join(target, doc.name) if dest_is_dir else target
+        items.append(_Item(TarEntry(path, EntryType.FILE, len(data), mode if mode is not None else 0o644, uid, gid),
+                           data=data))
+    return items
+
+
+def _digest(items: list[_Item]) -> str:
+    h = hashlib.sha256()
+    for item in sorted(items, key=lambda i: path_key(i.entry.path)):
+        e = item.entry
+        content = _hash_file(item.path) if item.path is not None else hashlib.sha256(item.data or b"").hexdigest()
+        h.update(f"{e.path}\0{e.type}\0{e.mode:o}\0{e.uid}:{e.gid}\0{e.linkname}\0{content}\n".encode())
+    return h.hexdigest()
+
+
+def _write_tar(items: list[_Item], sink: BinaryIO, epoch: int | None) -> None:
+    with TarWriter(sink, clamp_mtime=epoch) as writer:
+        for item in sorted(items, key=lambda i: path_key(i.entry.path)):
+            if item.path is not None:
+                with open(item.path, "rb") as body:
+                    writer.add(item.entry, body)
+            else:
+                writer.add(item.entry, item.data if item.entry.type is EntryType.FILE else None)
+
+
+def describe(inst: CopyInstruction | AddInstruction) -> str:
+    flags = []
+    if isinstance(inst, CopyInstruction) and inst.from_stage:
+        flags.append(f"--from={inst.from_stage}")
+    for name, value in (("chown", inst.chown), ("chmod", inst.chmod)):
+        if value is not None:
+            flags.append(f"--{name}={value}")
+    if inst.link:
+        flags.append("--link")
+    words = [*flags, *inst.sources, *(f"<<{d.name}" for d in inst.inline_sources), inst.dest]
+    return f"{inst.keyword_text.upper()} {' '.join(words)} # buildkit"
+
+
+def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildEnv) -> tuple[str, bool]:
+    """Add the layer of one COPY/ADD to `state`; returns (history text, whether it came from the cache)."""
+    what = f"line {inst.start_line}: {inst.keyword_text.upper()}"
+    text = describe(inst)
+    uid, gid = resolve_ids(state.image, inst.chown, what) if inst.chown else (0, 0)
+    items = _collect(state, inst, env, what, uid, gid, _chmod(inst.chmod, what))
+    key = step_key(state.key, text, f"workdir={state.workdir}", _digest(items))
+    state.key = key
+    record = env.cache.get(key)
+    if record is not None and env.store.has_blob(record.layer.digest):
+        layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
+        history, cached = record.history, True
+    else:
+        history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")
+        layer = _build(items, env)
+        env.cache.put(key, CacheRecord(layer.descriptor, layer.diff_id(), history))
+        cached = False
+    state.image = append(state.image, Addendum(layer, history), created=env.created)
+    return text, cached
+
+
+def _build(items: list[_Item], env: BuildEnv) -> Layer:
+    with tempfile.TemporaryDirectory(dir=env.workspace, prefix="copy-") as tmp:
+        tar = Path(tmp) / "layer.tar"
+        with open(tar, "wb") as sink:
+            _write_tar(items, sink, env.epoch)
+        built = build_layer(tar, Path(tmp) / "blob", env.request.compression, source_date_epoch=env.epoch)
+        with built.open() as blob:
+            env.store.put_blob(built.descriptor, blob)
+        return BlobLayer(env.store, built.descriptor, built.diff_id())
+

@@ -1,0 +1,71 @@
+"""User and group names to numbers, read from the image's /etc/passwd and /etc/group (top layer wins)."""
+
+from __future__ import annotations
+
+from dockyard.errors import InvalidArgument, NotFound
+from dockyard.layers.compression import decompress
+from dockyard.layers.tarformat import EntryType
+from dockyard.layers.tarreader import TarReader
+from dockyard.layers.whiteout import is_opaque_marker, is_whiteout, opaque_dir, whiteout_target
+from dockyard.oci.protocols import Image
+
+_LIMIT = 4 << 20
+
+
+def image_file(image: Image, path: str) -> bytes | None:
+    """The content of the regular file `path` (no leading `/`) in `image`, None when absent."""
+    parent = path.rpartition("/")[0]
+    for layer in reversed(image.layers()):
+        hidden = False
+        with layer.open() as raw:
+            reader = TarReader(decompress(raw))
+            for entry in reader:
+                name = entry.path
+                if name == path:
+                    if entry.type is EntryType.FILE and entry.size <= _LIMIT:
+                        return reader.body().read()
+                    return None
+                if (is_whiteout(name) and whiteout_target(name) == path) or (
+                        is_opaque_marker(name) and opaque_dir(name) == parent):
+                    hidden = True
+        if hidden:
+            return None
+    return None
+
+
+def _table(image: Image, path: str) -> list[list[str]]:
+    data = image_file(image, path) or b""
+    return [line.split(":") for line in data.decode("utf-8", "replace").splitlines() if line and line[0] != "#"]
+
+
+def resolve_ids(image: Image, spec: str, what: str) -> tuple[int, int]:
+    """`user[:group]` (names or numbers) to `(uid, gid)`; a user alone takes its primary group (0 for numbers)."""
+    user, sep, group = spec.partition(":")
+    if not user:
+        raise InvalidArgument(f"{what}: empty user in {spec!r}")
+    uid: int
+    gid: int | None = None
+    if user.isdigit():
+        uid = int(user)
+        for row in _table(image, "etc/passwd"):
+            if len(row) > 3 and row[2] == user and row[3].isdigit():
+                gid = int(row[3])
+                break
+    else:
+        for row in _table(image, "etc/passwd"):
+            if len(row) > 3 and row[0] == user and row[2].isdigit() and row[3].isdigit():
+                uid, gid = int(row[2]), int(row[3])
+                break
+        else:
+            raise NotFound(f"{what}: unknown user {user!r}: not in the image's /etc/passwd")
+    if sep and group:
+        if group.isdigit():
+            gid = int(group)
+        else:
+            for row in _table(image, "etc/group"):
+                if len(row) > 2 and row[0] == group and row[2].isdigit():
+                    gid = int(row[2])
+                    break
+            else:
+                raise NotFound(f"{what}: unknown group {group!r}: not in the image's /etc/group")
+    return uid, (gid if gid is not None else 0)
