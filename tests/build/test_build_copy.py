@@ -17,7 +17,7 @@ import pytest
 from dockyard.build.executor import BuildResult, build
 from dockyard.build.options import BuildRequest
 from dockyard.build.progress import Progress, ProgressMode
-from dockyard.errors import DigestMismatch, InvalidArgument, NotFound, Unsupported, UnsafePath
+from dockyard.errors import DigestMismatch, InvalidArgument, NotFound, UnsafePath, Unsupported
 
 Tree = Callable[[object], Path]
 
@@ -178,3 +178,10 @@ ENTRYPOINT ["/bin/sh"]
     assert run.entrypoint == ("/bin/sh",) and run.cmd is None
     raw = result.image.config().raw
     assert b'"Shell":["/bin/sh","-ec"]' in raw and b'"Interval":5000000000' in raw
+
+
+def test_build_copy_file_onto_existing_dir(ctx: Path, busybox_base: str, image_tree: Tree) -> None:
+    result = run_build(ctx, f"FROM {busybox_base}\nCOPY a.txt /tmp\nCOPY b.txt /etc/newname\n")
+    tree = image_tree(result.image)
+    assert (tree / "tmp" / "a.txt").read_text() == "alpha\n"
+    assert (tree / "etc" / "newname").read_text() == "beta\n"

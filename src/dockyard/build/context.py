@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -100,9 +100,12 @@ def destination(dest: str, workdir: str) -> tuple[str, bool]:
     return full.lstrip("/") or ".", is_dir
 
 
-def select(root: SourceRoot, sources: Sequence[str], dest: str, workdir: str, instruction: str) -> list[Selected]:
-    """Docker's rules: a directory copies its contents; several sources need a destination ending in `/`."""
+def select(root: SourceRoot, sources: Sequence[str], dest: str, workdir: str, instruction: str,
+           existing_dir: Callable[[str], bool] = lambda _p: False) -> list[Selected]:
+    """Docker's rules: a directory copies its contents; several sources need a destination ending in `/`;
+    a file copied onto an existing directory (`existing_dir`) goes inside it."""
     target, dest_is_dir = destination(dest, workdir)
+    dest_is_dir = dest_is_dir or existing_dir(target)
     matches = [m for src in sources for m in root.lookup(src, instruction)]
     if len(matches) > 1 and not dest_is_dir:
         raise InvalidArgument(f"{instruction}: when copying more than one source the destination must be a "

@@ -135,7 +135,7 @@ def image_tree(report: Report, upto: int | None = None) -> FileNode:
     last = len(report.layers) - 1 if upto is None else upto
     dead = _dead_layers(report)
     root = _Build(Change.UNCHANGED, -1, None, children={})
-    ghosts: dict[str, tuple[Removal, int]] = {}
+    ghosts: dict[tuple[str, bool], tuple[Removal, int]] = {}
     for i in range(last + 1):
         delta = report.deltas[i]
         for removal in delta.removals:
@@ -145,12 +145,12 @@ def image_tree(report: Report, upto: int | None = None) -> FileNode:
                     node.children = {}
             else:
                 _remove(root, removal.path)
-            ghosts[removal.path] = (removal, i)
+            ghosts[removal.path, removal.opaque] = (removal, i)
         for e, kind in zip(report.entries[i], delta.kinds, strict=True):
             if kind != WHITEOUT and e.path != ".":
                 _put(root, e, _kind(kind), i, i in dead.get(e.path, ()))
     for removal, i in ghosts.values():
-        if removal.opaque or _find(root, removal.path) is None:
+        if (_find(root, removal.path) is not None) == removal.opaque:  # an opaque dir still there; a path gone
             _ghost(root, removal, i)
     return _freeze(root, "", "")
 

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from dockyard.build.cache import CacheRecord, step_key
 from dockyard.build.context import Selected, SourceRoot, destination, select
 from dockyard.build.steps.base import BuildEnv, StageState
-from dockyard.build.steps.users import resolve_ids
+from dockyard.build.steps.users import is_dir, resolve_ids
 from dockyard.dockerfile import AddInstruction, ContextFile, CopyInstruction, FileKind
 from dockyard.errors import DigestMismatch, InvalidArgument, Unsupported
 from dockyard.layers.compression import decompress
@@ -165,7 +165,9 @@ def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: Bui
             local.append(src)
     if local:
         keep = from_ref is not None and not inst.chown
-        items.extend(_entries(select(root, local, inst.dest, state.workdir, what), None if keep else (uid, gid), mode))
+        listing = env.cache.root / "listings"
+        selected = select(root, local, inst.dest, state.workdir, what, lambda p: is_dir(state.image, p, listing))
+        items.extend(_entries(selected, None if keep else (uid, gid), mode))
     for doc in inst.inline_sources:
         data = (doc.content_chomped if doc.chomp else doc.content).encode()
         path = posixpath.join(target, doc.name) if dest_is_dir else target

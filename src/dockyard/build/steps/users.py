@@ -1,13 +1,18 @@
-"""User and group names to numbers, read from the image's /etc/passwd and /etc/group (top layer wins)."""
+"""Looking into a base image without extracting it: user/group names from /etc/passwd and /etc/group, and
+whether a path is a directory (top layer wins)."""
 
 from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
 
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.layers.compression import decompress
 from dockyard.layers.tarformat import EntryType
 from dockyard.layers.tarreader import TarReader
 from dockyard.layers.whiteout import is_opaque_marker, is_whiteout, opaque_dir, whiteout_target
-from dockyard.oci.protocols import Image
+from dockyard.oci.protocols import Image, Layer
 
 _LIMIT = 4 << 20
 
@@ -69,3 +74,41 @@ def resolve_ids(image: Image, spec: str, what: str) -> tuple[int, int]:
             else:
                 raise NotFound(f"{what}: unknown group {group!r}: not in the image's /etc/group")
     return uid, (gid if gid is not None else 0)
+
+
+def layer_listing(layer: Layer, cache_dir: Path) -> tuple[frozenset[str], frozenset[str]]:
+    """(directories, other paths incl. whiteout targets) of one layer, cached as JSON by diff_id."""
+    path = cache_dir / f"{layer.diff_id().hex}.json"
+    try:
+        dirs, others = json.loads(path.read_bytes())
+        return frozenset(dirs), frozenset(others)
+    except (OSError, ValueError):
+        pass
+    found_dirs: set[str] = set()
+    found_others: set[str] = set()
+    with layer.open() as raw:
+        for entry in TarReader(decompress(raw)):
+            if is_whiteout(entry.path):
+                found_others.add(whiteout_target(entry.path))
+            elif entry.type is EntryType.DIR:
+                found_dirs.add(entry.path)
+            elif not is_opaque_marker(entry.path):
+                found_others.add(entry.path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps([sorted(found_dirs), sorted(found_others)]))
+    os.replace(tmp, path)
+    return frozenset(found_dirs), frozenset(found_others)
+
+
+def is_dir(image: Image, path: str, cache_dir: Path) -> bool:
+    """Whether `path` (no leading `/`) is a directory in `image` (the topmost layer naming it decides)."""
+    if path in (".", ""):
+        return True
+    for layer in reversed(image.layers()):
+        dirs, others = layer_listing(layer, cache_dir)
+        if path in dirs:
+            return True
+        if path in others:
+            return False
+    return False

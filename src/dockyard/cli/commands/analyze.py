@@ -21,6 +21,7 @@ def analyze(
                                                                      "./.dive-ci, else dive's defaults)."),
     output: Output = OUTPUT_OPTION,
     html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report to this file."),
+    tui: bool = typer.Option(False, "--tui", help="Browse the layers and their file trees interactively (dive-like)."),
 ) -> None:
     """Analyze an image: layers, wasted and reclaimable bytes, findings and how to fix them.
 
@@ -46,6 +47,10 @@ def analyze(
     from dockyard.oci.protocols import Image
     from dockyard.transports.resolve import narrow, open_location
 
+    if tui:
+        from dockyard.analyze.formats.tui_check import check_tui
+
+        check_tui(ci=ci, json=output is Output.JSON)
     rules = load_rules(ci_config) if ci else None  # a bad config fails before the long part
     wanted = Platform.parse(platform) if platform else None
     image = narrow(open_location(ref), wanted, ref)
@@ -70,7 +75,11 @@ def analyze(
         from dockyard.analyze.formats.html import render_html
 
         html.write_text(render_html(report, evaluation), encoding="utf-8")
-    if output is Output.JSON:
+    if tui:
+        from dockyard.analyze.formats.tui import run_tui
+
+        run_tui(report)
+    elif output is Output.JSON:
         from dockyard.analyze.formats.json import write_json
 
         write_json(report, sys.stdout, evaluation)
