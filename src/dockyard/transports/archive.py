@@ -208,7 +208,7 @@ class DockerArchive:
         if len(diff_ids) != len(entry.layers):
             raise InvalidManifest(f"{what}: {MANIFEST_FILE} lists {len(entry.layers)} layers, "
                                   f"the config has {len(diff_ids)} diff_ids")
-        infos = [self._layer(path) for path in entry.layers]
+        infos = [self._layer(path, diff_id) for path, diff_id in zip(entry.layers, diff_ids, strict=True)]
         oci = any(c is Compression.ZSTD for _, _, c in infos)  # Docker schema2 has no zstd layer type
         layers = []
         for (digest, size, compression), diff_id in zip(infos, diff_ids, strict=True):
@@ -222,9 +222,20 @@ class DockerArchive:
             config, layers, media_type=MediaType.OCI_MANIFEST if oci else MediaType.DOCKER_MANIFEST)
         return BlobImage(self, manifest.raw, what=what)
 
-    def _layer(self, path: str) -> tuple[Digest, int, Compression]:
-        """(digest, size, compression) of a layer file, hashed once by streaming."""
+    def _layer(self, path: str, diff_id: Digest) -> tuple[Digest, int, Compression]:
+        """(digest, size, compression) of a layer file.
+
+        An uncompressed layer's digest is its diff_id, so it is not hashed here: every read goes through a
+        VerifyingReader, which raises DigestMismatch if the file is not what the config says. A compressed
+        layer is hashed once by streaming.
+        """
         if path not in self._layer_info:
+            with self.members.open(path) as f:
+                head = f.read(8)
+            if detect(head) is Compression.NONE and not any(head.startswith(m) for m in OTHER_COMPRESSIONS):
+                self._layer_info[path] = (diff_id, self.members.size(path), Compression.NONE)
+                self._paths.setdefault(diff_id, path)
+                return self._layer_info[path]
             h = Hasher()
             compression = Compression.NONE
             with self.members.open(path) as f:
