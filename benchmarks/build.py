@@ -43,7 +43,6 @@ def make_context(base: Path, size: int) -> tuple[Path, Path]:
     sys.path.insert(0, str(ROOT / "src"))
     sys.path.insert(0, str(ROOT / "tests" / "build"))
     from conftest import make_rootfs
-
     from dockyard.transports.resolve import write_location
     from dockyard.transports.rootfs import imported
 

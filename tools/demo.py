@@ -88,6 +88,39 @@ def lint_tour() -> None:
     step("preview the safe fixes", "lint", "--fix", "--dry-run", str(app / "Dockerfile"))
 
 
+def build_tour() -> None:
+    """Build a two-stage Dockerfile on the demo image: RUN in a sandbox when this machine has one."""
+    from dockyard.errors import Error
+
+    try:
+        from dockyard.build.sandbox.detect import detect_sandbox
+
+        sandbox = detect_sandbox().name
+    except Error as exc:
+        sandbox = None
+        print(f"\n  (RUN needs root, overlayfs and runc or bwrap here: {exc}; building without RUN)")
+    ctx = OUT / "build-ctx"
+    ctx.mkdir(exist_ok=True)
+    (ctx / "greeting.txt").write_text("hello from a dockyard build\n")
+    (ctx / ".dockyard-secret").write_text("never in the image\n")
+    (ctx / ".dockerignore").write_text(".dockyard-secret\n")
+    build_stage = "FROM demo/busybox:1.0 AS build\nUSER 0\nCOPY greeting.txt /src/\n"
+    if sandbox:
+        build_stage += 'RUN mkdir -p /out && cp /src/greeting.txt /out/ && echo "built by $(id -u)" >> /out/greeting.txt\n'
+        final_copy = "COPY --from=build /out/greeting.txt /greeting.txt\n"
+    else:
+        final_copy = "COPY --from=build /src/greeting.txt /greeting.txt\n"
+    dockerfile = (build_stage + "\nFROM demo/busybox:1.0\n" + final_copy +
+                  'USER 1000\nCMD ["/bin/cat", "/greeting.txt"]\n')
+    (ctx / "Dockerfile").write_text(dockerfile)
+    print(f"\n# {ctx / 'Dockerfile'}:")
+    sys.stdout.write("".join(f"#   {line}\n" for line in dockerfile.splitlines()))
+    step("build it (multi-stage, cached, reproducible)", "build", "-t", "demo/app:1.0", "--progress", "plain",
+         str(ctx))
+    step("build again: every step is a cache hit", "build", "-t", "demo/app:1.0", "--progress", "plain", str(ctx))
+    step("the result", "inspect", "demo/app:1.0")
+
+
 def registry_tour() -> None:
     """Start `dockyard serve`, push with our client (and skopeo when installed), list, pull back, stop."""
     import time
@@ -155,6 +188,7 @@ def main() -> None:
     step("analyze its layers: dive's metrics, reclaimable bytes, findings", "analyze", "demo/busybox:1.0")
     step("the same as a CI gate (dive's .dive-ci rules)", "analyze", "demo/busybox:1.0", "--ci")
     lint_tour()
+    build_tour()
     registry_tour()
     step("remove a name", "rmi", "demo/busybox:latest")
     step("reclaim unused space (dry run)", "prune", "--all", "--dry-run")

@@ -95,3 +95,28 @@ def test_build_cli_docker_runs_image(ctx: Path, tmp_path: Path, busybox_base: st
     docker(docker_host, "load", "-i", str(archive))
     out = docker(docker_host, "run", "--rm", "dockyard-build-test:1").stdout.decode()
     assert out in {"hello\nhello\n", "hello\n"}
+
+
+def test_build_cli_analyze_reads_built_image(ctx: Path, busybox_base: str) -> None:
+    _sandbox_or_copy_only(ctx, busybox_base)
+    dockyard("build", "-t", "app:2", "--progress", "quiet", str(ctx))
+    report = json.loads(dockyard("analyze", "-o", "json", "app:2").stdout)
+    commands = [layer["command"] for layer in report["layer"]]
+    assert commands[-1] == "COPY --from=build /src/twice.txt /twice.txt # buildkit"
+    assert len(commands) == 2
+
+
+def test_build_push_to_registry_and_build_from_it(ctx: Path, tmp_path: Path, busybox_base: str) -> None:
+    from dockyard.build.executor import build
+    from dockyard.build.options import BuildRequest, OutputSpec, OutputType
+    from dockyard.build.progress import Progress, ProgressMode
+    from dockyard.testing.cncf import cncf_registry
+
+    with cncf_registry(tmp_path / "registry") as registry:
+        (ctx / "Dockerfile").write_text(f"FROM {busybox_base}\nCOPY hello.txt /hello.txt\n")
+        pushed = build(BuildRequest(context=ctx, tags=(registry.ref("built:1"),),
+                                    output=OutputSpec(OutputType.REGISTRY)), Progress(ProgressMode.QUIET))
+        (ctx / "Dockerfile").write_text(f"FROM {registry.ref('built:1')}\nCOPY hello.txt /again.txt\n")
+        child = build(BuildRequest(context=ctx, tags=("child:1",)), Progress(ProgressMode.QUIET))
+    assert child.image.config().diff_ids[:2] == pushed.image.config().diff_ids
+    assert len(child.image.layers()) == 3

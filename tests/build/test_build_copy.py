@@ -185,3 +185,45 @@ def test_build_copy_file_onto_existing_dir(ctx: Path, busybox_base: str, image_t
     tree = image_tree(result.image)
     assert (tree / "tmp" / "a.txt").read_text() == "alpha\n"
     assert (tree / "etc" / "newname").read_text() == "beta\n"
+
+
+def test_build_copy_exclude(ctx: Path, busybox_base: str, image_tree: Tree) -> None:
+    result = run_build(ctx, f"FROM {busybox_base}\nCOPY --exclude=src/deep --exclude=*.sh . /all/\n")
+    tree = image_tree(result.image)
+    assert (tree / "all" / "src" / "one.c").exists()
+    assert not (tree / "all" / "src" / "deep").exists()
+    assert not (tree / "all" / "run.sh").exists()
+
+
+def test_build_onbuild_triggers_run_in_child(ctx: Path, busybox_base: str, image_tree: Tree) -> None:
+    parent = run_build(ctx, f"FROM {busybox_base}\nONBUILD COPY a.txt /from-trigger.txt\n")
+    assert b'"OnBuild":["COPY a.txt /from-trigger.txt"]' in parent.image.config().raw
+    (ctx / "Dockerfile").write_text("FROM out:test\nCOPY b.txt /b.txt\n")
+    from dockyard.build.executor import build as run
+    child = run(BuildRequest(context=ctx, tags=("child:test",)), Progress(ProgressMode.QUIET))
+    tree = image_tree(child.image)
+    assert (tree / "from-trigger.txt").read_text() == "alpha\n"
+    assert b'"OnBuild":["COPY' not in child.image.config().raw
+
+
+def test_build_from_platform_and_target(ctx: Path, busybox_base: str) -> None:
+    dockerfile = f"""\
+FROM --platform=linux/arm64 scratch AS arm
+COPY a.txt /
+FROM {busybox_base} AS unused
+COPY missing-file /
+FROM scratch AS final
+COPY b.txt /
+"""
+    arm = run_build(ctx, dockerfile, target="arm")
+    assert arm.image.config().architecture == "arm64"
+    final = run_build(ctx, dockerfile)  # the broken stage is never built: the target does not need it
+    assert len(final.image.layers()) == 1
+
+
+def test_build_copy_dotfiles_to_root(ctx: Path, busybox_base: str, image_tree: Tree) -> None:
+    (ctx / ".hidden").write_text("dot\n")
+    result = run_build(ctx, f"FROM {busybox_base}\nCOPY .hidden a.txt /\nCOPY src /\n")
+    tree = image_tree(result.image)
+    assert (tree / ".hidden").read_text() == "dot\n"
+    assert (tree / "a.txt").exists() and (tree / "one.c").exists() and (tree / "deep" / "two.h").exists()

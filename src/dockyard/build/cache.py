@@ -45,6 +45,9 @@ class BuildCache:
         self.disabled = disabled
         (self.root / "index").mkdir(parents=True, exist_ok=True)
 
+    def file_hashes(self) -> FileHashes:
+        return FileHashes(self.root / "hashes.json")
+
     @property
     def trees(self) -> Path:
         return self.root / "trees"
@@ -74,3 +77,45 @@ class BuildCache:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f)
         os.replace(tmp, self._path(key))
+
+
+class FileHashes:
+    """Content hashes of source files, remembered by (size, mtime, ctime, inode) so unchanged files are not reread.
+
+    Loaded once per build from `<build-cache>/hashes.json` and saved at its end; a changed stat means a rehash.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._dirty = False
+        try:
+            loaded = json.loads(path.read_bytes())
+            self._known: dict[str, list[object]] = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            self._known = {}
+
+    def sha256(self, file: Path, *, remember: bool = True) -> str:
+        """The file's sha256 hex; `remember=False` for temporary files (never recorded)."""
+        st = os.stat(file)
+        stamp: list[object] = [st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+        key = str(file)
+        known = self._known.get(key)
+        if known is not None and known[:4] == stamp and isinstance(known[4], str):
+            return known[4]
+        h = hashlib.sha256()
+        with open(file, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+        if remember:
+            self._known[key] = [*stamp, h.hexdigest()]
+            self._dirty = True
+        return h.hexdigest()
+
+    def save(self) -> None:
+        if not self._dirty:
+            return
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self._known, f)
+        os.replace(tmp, self.path)
+        self._dirty = False

@@ -100,6 +100,11 @@ def destination(dest: str, workdir: str) -> tuple[str, bool]:
     return full.lstrip("/") or ".", is_dir
 
 
+def child(directory: str, name: str) -> str:
+    """`directory/name` as an image path (`directory` "." is the root)."""
+    return name if directory == "." else posixpath.join(directory, name)
+
+
 def select(root: SourceRoot, sources: Sequence[str], dest: str, workdir: str, instruction: str,
            existing_dir: Callable[[str], bool] = lambda _p: False) -> list[Selected]:
     """Docker's rules: a directory copies its contents; several sources need a destination ending in `/`;
@@ -116,14 +121,14 @@ def select(root: SourceRoot, sources: Sequence[str], dest: str, workdir: str, in
             if target != ".":
                 out[target] = Selected(target, entry)
             cut = 0 if rel == "." else len(rel) + 1
-            for child in root.below(rel):
-                path = posixpath.join(target, child.path[cut:]) if target != "." else child.path[cut:]
-                out[path] = Selected(path, child)
+            for entry_ in root.below(rel):
+                path = child(target, entry_.path[cut:])
+                out[path] = Selected(path, entry_)
         elif entry.kind is FileKind.OTHER:
             raise InvalidArgument(f"{instruction}: {rel!r} is not a regular file, directory or symlink")
         else:
-            path = posixpath.join(target, posixpath.basename(rel)) if dest_is_dir else target
+            path = child(target, posixpath.basename(rel)) if dest_is_dir else target
             if path in (".", ""):
                 raise InvalidArgument(f"{instruction}: cannot copy a file onto /")
-            out[path.lstrip("./") if path.startswith("./") else path] = Selected(path, entry)
+            out[path] = Selected(path, entry)
     return [out[k] for k in sorted(out)]

@@ -74,15 +74,18 @@ class Executor:
         self.images: dict[int, Image] = {}
         self.keys: dict[int, str] = {}
 
-    def external(self, ref: str) -> Image:
-        if ref not in self.externals:
+    def external(self, ref: str, platform: str | None = None) -> Image:
+        """A base or `--from` image (memoized); `platform` is a stage's `FROM --platform`."""
+        memo = f"{ref}@{platform or ''}"
+        if memo not in self.externals:
+            wanted = Platform.parse(platform) if platform else self.request.platform
             if ref == "scratch":
-                self.externals[ref] = EmptyImage(self.platform)
+                self.externals[memo] = EmptyImage(wanted or self.platform)
             else:
                 from dockyard.transports.resolve import open_image
 
-                self.externals[ref] = open_image(ref, self.request.platform)
-        return self.externals[ref]
+                self.externals[memo] = open_image(ref, wanted)
+        return self.externals[memo]
 
     def base_env(self, ref: str) -> Mapping[str, str]:
         env = self.external(ref).config().config.env
@@ -98,11 +101,14 @@ class Executor:
         with tempfile.TemporaryDirectory(dir=cache.root, prefix="work-") as work:
             env = BuildEnv(self.request, Store.open(), cache, self.progress,
                            SourceRoot.context(self.request.context, self.request.dockerfile_path),
-                           created, epoch, Path(work))
+                           created, epoch, Path(work), cache.file_hashes())
             env.stage_image = lambda ref: self._stage(ref, names)
             env.open_external = self.external
-            for stage in the_plan.stages:
-                self._build_stage(stage, env)
+            try:
+                for stage in the_plan.stages:
+                    self._build_stage(stage, env)
+            finally:
+                env.hashes.save()
             final = self.images[the_plan.target]
             if self.request.labels:
                 run_config = final.config().config
@@ -124,8 +130,8 @@ class Executor:
         if stage.base_stage is not None:
             image, key = self.images[stage.base_stage], self.keys[stage.base_stage]
         else:
-            image = self.external(stage.base)
-            key = step_key("from", str(image.digest()), str(self.platform))
+            image = self.external(stage.base, stage.platform)
+            key = step_key("from", str(image.digest()), stage.platform or str(self.platform))
         state = StageState(label, image, key)
         raw = json.loads(image.config().raw).get("config") or {}
         if isinstance(raw.get("Shell"), list) and raw["Shell"]:

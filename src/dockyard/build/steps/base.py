@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dockyard.build.cache import BuildCache
+from dockyard.build.cache import BuildCache, FileHashes
 from dockyard.build.context import SourceRoot
 from dockyard.build.options import BuildRequest
 from dockyard.build.progress import Progress
@@ -58,8 +58,14 @@ class BuildEnv:
     created: str
     epoch: int | None
     workspace: Path
+    hashes: FileHashes
     stage_image: Callable[[str], Image | None] = field(default=lambda _ref: None)
     open_external: Callable[[str], Image] = field(default=_no_image)
+
+    @property
+    def listings(self) -> Path:
+        """Where per-layer path listings are cached (see `users.layer_listing`)."""
+        return self.cache.root / "listings"
 
     def image_for(self, ref: str) -> Image:
         """A `--from=` reference: an earlier stage (name or index), else an image."""

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.build.cache import CacheRecord, step_key
-from dockyard.build.context import Selected, SourceRoot, destination, select
+from dockyard.build.context import Selected, SourceRoot, child, destination, select
 from dockyard.build.steps.base import BuildEnv, StageState
 from dockyard.build.steps.users import is_dir, resolve_ids
-from dockyard.dockerfile import AddInstruction, ContextFile, CopyInstruction, FileKind
+from dockyard.dockerfile import AddInstruction, ContextFile, CopyInstruction, FileKind, PatternMatcher
 from dockyard.errors import DigestMismatch, InvalidArgument, Unsupported
 from dockyard.layers.compression import decompress
 from dockyard.layers.filelayer import build_layer
@@ -47,14 +47,6 @@ class _Item:
     entry: TarEntry
     path: Path | None = None
     data: bytes | None = None
-
-
-def _hash_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _chmod(text: str | None, what: str) -> int | None:
@@ -154,7 +146,7 @@ def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: Bui
     for src in inst.sources:
         if isinstance(inst, AddInstruction) and src.startswith(("http://", "https://")):
             fetched = _fetch(src, inst.checksum, env.workspace, what)
-            path = posixpath.join(target, fetched.name) if dest_is_dir else target
+            path = child(target, fetched.name) if dest_is_dir else target
             st = fetched.stat()
             items.append(_Item(TarEntry(path, EntryType.FILE, st.st_size, mode if mode is not None else 0o600,
                                         uid, gid, mtime=int(time.time())), path=fetched))
@@ -165,22 +157,27 @@ def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: Bui
             local.append(src)
     if local:
         keep = from_ref is not None and not inst.chown
-        listing = env.cache.root / "listings"
-        selected = select(root, local, inst.dest, state.workdir, what, lambda p: is_dir(state.image, p, listing))
+        selected = select(root, local, inst.dest, state.workdir, what, lambda p: is_dir(state.image, p, env.listings))
+        if inst.excludes:
+            matcher = PatternMatcher(inst.excludes)
+            selected = [s for s in selected if not matcher.matches_or_parent_matches(s.source.path)]
         items.extend(_entries(selected, None if keep else (uid, gid), mode))
     for doc in inst.inline_sources:
         data = (doc.content_chomped if doc.chomp else doc.content).encode()
-        path = posixpath.join(target, doc.name) if dest_is_dir else target
+        path = child(target, doc.name) if dest_is_dir else target
         items.append(_Item(TarEntry(path, EntryType.FILE, len(data), mode if mode is not None else 0o644, uid, gid),
                            data=data))
     return items
 
 
-def _digest(items: list[_Item]) -> str:
+def _digest(items: list[_Item], env: BuildEnv) -> str:
     h = hashlib.sha256()
     for item in sorted(items, key=lambda i: path_key(i.entry.path)):
         e = item.entry
-        content = _hash_file(item.path) if item.path is not None else hashlib.sha256(item.data or b"").hexdigest()
+        if item.path is not None:
+            content = env.hashes.sha256(item.path, remember=not item.path.is_relative_to(env.workspace))
+        else:
+            content = hashlib.sha256(item.data or b"").hexdigest()
         h.update(f"{e.path}\0{e.type}\0{e.mode:o}\0{e.uid}:{e.gid}\0{e.linkname}\0{content}\n".encode())
     return h.hexdigest()
 
@@ -211,10 +208,12 @@ def describe(inst: CopyInstruction | AddInstruction) -> str:
 def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildEnv) -> tuple[str, bool]:
     """Add the layer of one COPY/ADD to `state`; returns (history text, whether it came from the cache)."""
     what = f"line {inst.start_line}: {inst.keyword_text.upper()}"
+    if isinstance(inst, CopyInstruction) and inst.parents:
+        raise Unsupported(f"{what} --parents is not supported yet")
     text = describe(inst)
-    uid, gid = resolve_ids(state.image, inst.chown, what) if inst.chown else (0, 0)
+    uid, gid = resolve_ids(state.image, inst.chown, what, env.listings) if inst.chown else (0, 0)
     items = _collect(state, inst, env, what, uid, gid, _chmod(inst.chmod, what))
-    key = step_key(state.key, text, f"workdir={state.workdir}", _digest(items))
+    key = step_key(state.key, text, f"workdir={state.workdir}", _digest(items, env))
     state.key = key
     record = env.cache.get(key)
     if record is not None and env.store.has_blob(record.layer.digest):

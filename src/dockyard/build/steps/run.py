@@ -166,7 +166,7 @@ def _spec(inst: RunInstruction, state: StageState, env: BuildEnv, argv: tuple[st
     if inst.network not in (None, "default", "none", "host"):
         raise Unsupported(f"{what}: --network={inst.network} is not supported (use default, none or host)")
     network = Network.NONE if inst.network == "none" else Network.HOST
-    uid, gid = resolve_ids(state.image, state.run.user or "0", what)
+    uid, gid = resolve_ids(state.image, state.run.user or "0", what, env.listings)
     spec = RunSpec(args=argv, env=spec_env, cwd=state.workdir, user=f"{uid}:{gid}", network=network,
                    mounts=binds, tmpfs=tmpfs)
     keyed += [json.dumps(sorted(public.items())), f"user={uid}:{gid}", f"cwd={state.workdir}", f"net={network}"]
@@ -176,6 +176,8 @@ def _spec(inst: RunInstruction, state: StageState, env: BuildEnv, argv: tuple[st
 def apply(state: StageState, inst: RunInstruction, env: BuildEnv, variables: Mapping[str, str]) -> tuple[str, bool]:
     """Run one RUN step (or take its layer from the cache); returns (history text, cached)."""
     what = f"line {inst.start_line}: RUN"
+    if inst.security not in (None, "sandbox") or inst.devices:
+        raise Unsupported(f"{what}: --security=insecure and --device are not supported")
     argv = script(inst, state)
     text = f"RUN {' '.join(argv)} # buildkit"
     spec, keyed = _spec(inst, state, env, argv, variables, what)

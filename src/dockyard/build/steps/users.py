@@ -17,10 +17,16 @@ from dockyard.oci.protocols import Image, Layer
 _LIMIT = 4 << 20
 
 
-def image_file(image: Image, path: str) -> bytes | None:
-    """The content of the regular file `path` (no leading `/`) in `image`, None when absent."""
+def image_file(image: Image, path: str, cache_dir: Path) -> bytes | None:
+    """The content of the regular file `path` (no leading `/`) in `image`, None when absent.
+
+    Layers whose listing (cached in `cache_dir`) does not name `path` are skipped without reading them.
+    """
     parent = path.rpartition("/")[0]
     for layer in reversed(image.layers()):
+        dirs, others = layer_listing(layer, cache_dir)
+        if path not in others and path not in dirs and parent not in dirs:
+            continue
         hidden = False
         with layer.open() as raw:
             reader = TarReader(decompress(raw))
@@ -38,12 +44,12 @@ def image_file(image: Image, path: str) -> bytes | None:
     return None
 
 
-def _table(image: Image, path: str) -> list[list[str]]:
-    data = image_file(image, path) or b""
+def _table(image: Image, path: str, cache_dir: Path) -> list[list[str]]:
+    data = image_file(image, path, cache_dir) or b""
     return [line.split(":") for line in data.decode("utf-8", "replace").splitlines() if line and line[0] != "#"]
 
 
-def resolve_ids(image: Image, spec: str, what: str) -> tuple[int, int]:
+def resolve_ids(image: Image, spec: str, what: str, cache_dir: Path) -> tuple[int, int]:
     """`user[:group]` (names or numbers) to `(uid, gid)`; a user alone takes its primary group (0 for numbers)."""
     user, sep, group = spec.partition(":")
     if not user:
@@ -52,12 +58,12 @@ def resolve_ids(image: Image, spec: str, what: str) -> tuple[int, int]:
     gid: int | None = None
     if user.isdigit():
         uid = int(user)
-        for row in _table(image, "etc/passwd"):
+        for row in _table(image, "etc/passwd", cache_dir):
             if len(row) > 3 and row[2] == user and row[3].isdigit():
                 gid = int(row[3])
                 break
     else:
-        for row in _table(image, "etc/passwd"):
+        for row in _table(image, "etc/passwd", cache_dir):
             if len(row) > 3 and row[0] == user and row[2].isdigit() and row[3].isdigit():
                 uid, gid = int(row[2]), int(row[3])
                 break
@@ -67,7 +73,7 @@ def resolve_ids(image: Image, spec: str, what: str) -> tuple[int, int]:
         if group.isdigit():
             gid = int(group)
         else:
-            for row in _table(image, "etc/group"):
+            for row in _table(image, "etc/group", cache_dir):
                 if len(row) > 2 and row[0] == group and row[2].isdigit():
                     gid = int(row[2])
                     break
