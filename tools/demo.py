@@ -106,7 +106,8 @@ def build_tour() -> None:
     (ctx / ".dockerignore").write_text(".dockyard-secret\n")
     build_stage = "FROM demo/busybox:1.0 AS build\nUSER 0\nCOPY greeting.txt /src/\n"
     if sandbox:
-        build_stage += 'RUN mkdir -p /out && cp /src/greeting.txt /out/ && echo "built by $(id -u)" >> /out/greeting.txt\n'
+        build_stage += ('RUN mkdir -p /out && cp /src/greeting.txt /out/'
+                        ' && echo "built by $(id -u)" >> /out/greeting.txt\n')
         final_copy = "COPY --from=build /out/greeting.txt /greeting.txt\n"
     else:
         final_copy = "COPY --from=build /src/greeting.txt /greeting.txt\n"
