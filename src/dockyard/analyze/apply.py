@@ -90,6 +90,15 @@ class Merged:
             up = dirs.get(parent)
             if up is None:
                 up = self._mkdirs(parent, layer)
+            children = up.children
+            if e.type is _FILE and children is not None and name not in children:  # `_put`'s commonest case
+                copy = -1
+                if e.size:
+                    copy = len(copies)
+                    copies.append((layer, e))
+                children[name] = Node(layer, e, None, copy)
+                kinds[i] = ADDED
+                continue
             kinds[i] = put(up, name, e, layer, copies)
         delta = LayerDelta(bytes(kinds), tuple(removals))
         self.deltas.append(delta)

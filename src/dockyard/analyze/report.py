@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import zlib
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import BinaryIO, cast
 
@@ -32,6 +33,8 @@ from dockyard.oci.protocols import Image, Layer
 #: Called after each layer is scanned: (layer index, layer count, compressed bytes of that layer).
 Progress = Callable[[int, int, int], None]
 _DIR = EntryType.DIR
+#: Layers scanned at once (see `_scan_all`).
+SCAN_WORKERS = 2
 #: isal's inflate error (not an OSError subclass).
 _ISAL_ERROR: type[Exception] = igzip_lib.IsalError  # type: ignore[assignment]
 
@@ -58,12 +61,13 @@ def analyze(image: Image, *, reference: str = "", base: Image | None = None, bas
         probes = Probes()
         merged = Merged()
         entries: list[list[TarEntry]] = []
-        for i, layer in enumerate(layers):
-            probes.layer = i
-            entries.append(_scan(layer, i, probes))
-            merged.apply(i, entries[-1])
+        for i, (scanned, found_here) in enumerate(_scan_all(layers)):
+            entries.append(scanned)
+            probes.elves += found_here.elves
+            probes.secrets += found_here.secrets
+            merged.apply(i, scanned)
             if progress is not None:
-                progress(i, len(layers), layer.descriptor.size)
+                progress(i, len(layers), layers[i].descriptor.size)
         dive = dive_metrics(entries)
         final = visible(merged)
         reclaimed, dead_per_layer = reclaim(merged, final, len(layers))
@@ -80,6 +84,30 @@ def analyze(image: Image, *, reference: str = "", base: Image | None = None, bas
         compressed_size=sum(desc.size for desc in image.manifest().layers), layers=reports, dive=dive,
         reclaim=reclaimed, base=_split(based, reports), findings=found,
         entries=tuple(tuple(e) for e in entries), deltas=tuple(merged.deltas))
+
+
+def _scan_all(layers: Sequence[Layer]) -> Iterator[tuple[list[TarEntry], Probes]]:
+    """Each layer's entries and probe hits, in layer order, scanned `SCAN_WORKERS` layers at a time.
+
+    Layers differ: one of big files is bound by its digest check (off the GIL), one of many small files by header
+    parsing (on it), so scanning two at once keeps both cores busy. The first failing layer's error is raised.
+    """
+    if len(layers) < 2:
+        yield from (_scan_one(layer, i) for i, layer in enumerate(layers))
+        return
+    pool = ThreadPoolExecutor(max_workers=SCAN_WORKERS, thread_name_prefix="dockyard-scan")
+    try:
+        jobs = [pool.submit(_scan_one, layer, i) for i, layer in enumerate(layers)]
+        for job in jobs:
+            yield job.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _scan_one(layer: Layer, index: int) -> tuple[list[TarEntry], Probes]:
+    probes = Probes()
+    probes.layer = index
+    return _scan(layer, index, probes), probes
 
 
 def _scan(layer: Layer, index: int, probes: Probes) -> list[TarEntry]:

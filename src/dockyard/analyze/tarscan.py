@@ -31,6 +31,7 @@ _NS = b"\0 "
 _EXTENSIONS = frozenset({120, 76, 75})  # PAX `x`, GNU `L` (long name) and `K` (long link)
 _new = tuple.__new__
 _ZERO7 = b"0000000"
+_ODD_START = frozenset({"", ".", "/"})
 #: The common mode fields, parsed once.
 _MODES = {b"%07o\0" % m: m for m in (0o644, 0o755, 0o600, 0o700, 0o444, 0o555, 0o777, 0o666, 0o1777, 0o640, 0o750)}
 
@@ -99,9 +100,11 @@ def scan_layer(stream: BinaryIO, *, what: str = "layer", probe: ProbeFn | None =
         if h[345] and h[257:263] == b"ustar\0":
             name = h[345:500].split(b"\0", 1)[0] + b"/" + name
         xattrs = NO_XATTRS
-        if ext is not None:
+        if ext is not None and not (len(ext) == 1 and "mtime" in ext):  # mtime alone changes nothing kept here
             name, size, uid, gid, xattrs = _overrides(ext, name, size, uid, gid, what)
-        path = normalize(name.decode("utf-8", "surrogateescape"))
+        path = name.decode("utf-8", "surrogateescape")
+        if path[:1] in _ODD_START or "//" in path or "/." in path or path[-1:] == "/":
+            path = normalize(path)  # the common clean name skips the call
         if etype is _FILE:
             if flag == 0 and name.endswith(b"/"):
                 etype, size = _DIR, 0
@@ -164,7 +167,9 @@ def _extension(read: Callable[[int], bytes], buf: bytes, base: int, pos: int, fl
             raise InvalidLayer(f"{what}: truncated tar: stream ends inside a metadata record at offset {base + pos}")
     data = buf[pos + _BLOCK : pos + _BLOCK + size]
     ext = dict(ext or {})
-    if flag == 120:
+    if flag == 120 and data[2:9] == b" mtime=" and data[-1:] == b"\n" and data[:2].isdigit() and int(data[:2]) == size:
+        ext["mtime"] = data[9:-1]  # the lone record Python's tarfile writes for sub-second mtimes: no parse needed
+    elif flag == 120:
         records = parse_pax(data, f"{what}: PAX header at offset {base + pos}")
         if any(k.startswith("GNU.sparse.") for k in records):
             raise Unsupported(f"{what}: GNU sparse entries are not supported (offset {base + pos})")

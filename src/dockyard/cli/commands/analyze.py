@@ -38,8 +38,6 @@ def analyze(
     import sys
 
     from dockyard.analyze import analyze as run_analysis
-    from dockyard.analyze.ci import evaluate, render
-    from dockyard.analyze.ciconfig import load_rules
     from dockyard.cli.progress import byte_progress
     from dockyard.cli.render import console
     from dockyard.image.select import select_image
@@ -51,7 +49,11 @@ def analyze(
         from dockyard.analyze.formats.tui_check import check_tui
 
         check_tui(ci=ci, json=output is Output.JSON)
-    rules = load_rules(ci_config) if ci else None  # a bad config fails before the long part
+    rules = None
+    if ci:  # the gate's modules load only with --ci
+        from dockyard.analyze.ciconfig import load_rules
+
+        rules = load_rules(ci_config)  # a bad config fails before the long part
     wanted = Platform.parse(platform) if platform else None
     image = narrow(open_location(ref), wanted, ref)
     here = image.config().platform
@@ -70,7 +72,11 @@ def analyze(
 
         report = run_analysis(image, reference=ref, base=base_image, base_ref=base, open_base=open_base,
                               progress=progress)
-    evaluation = evaluate(report, rules) if rules is not None else None
+    evaluation = None
+    if rules is not None:
+        from dockyard.analyze.ci import evaluate
+
+        evaluation = evaluate(report, rules)
     if html is not None:
         from dockyard.analyze.formats.html import render_html
 
@@ -84,6 +90,8 @@ def analyze(
 
         write_json(report, sys.stdout, evaluation)
     elif rules is not None and evaluation is not None:
+        from dockyard.analyze.ci import render
+
         sys.stdout.write(render(report, evaluation, rules, color=sys.stdout.isatty()))
     else:
         from dockyard.analyze.formats.tty import print_summary
