@@ -43,6 +43,7 @@ def _main(
       oci:DIR[:TAG]              an OCI image layout directory
       docker-archive:FILE[:REF]  a `docker save` tar
       oci-archive:FILE[:TAG]     a tar of an OCI layout
+      docker://REGISTRY/REPO:TAG a registry (so is a plain name starting with a host, like localhost:5000/app)
 
     The store lives in $DOCKYARD_HOME, else $XDG_DATA_HOME/dockyard, else ~/.local/share/dockyard.
     """
