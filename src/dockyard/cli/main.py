@@ -43,7 +43,8 @@ def _main(
       oci:DIR[:TAG]              an OCI image layout directory
       docker-archive:FILE[:REF]  a `docker save` tar
       oci-archive:FILE[:TAG]     a tar of an OCI layout
-      docker://REGISTRY/REPO:TAG a registry (so is a plain name starting with a host, like localhost:5000/app)
+      docker://REGISTRY/REPO:TAG a registry; so is a plain name that starts
+                                 with a host (localhost:5000/app:1)
 
     The store lives in $DOCKYARD_HOME, else $XDG_DATA_HOME/dockyard, else ~/.local/share/dockyard.
     """
