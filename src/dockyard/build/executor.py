@@ -20,7 +20,7 @@ from dockyard.build.options import BuildRequest
 from dockyard.build.output import write_output
 from dockyard.build.planner import BuildPlan, plan
 from dockyard.build.progress import Progress
-from dockyard.build.steps import copy_add, metadata, run
+from dockyard.build.steps import copy_add, metadata, run, workdir
 from dockyard.build.steps.base import BuildEnv, StageState, set_config
 from dockyard.dockerfile import (
     AddInstruction,
@@ -28,6 +28,7 @@ from dockyard.dockerfile import (
     ResolvedInstruction,
     ResolvedStage,
     RunInstruction,
+    WorkdirInstruction,
     parse,
     resolve,
 )
@@ -161,6 +162,8 @@ class Executor:
             text, cached = copy_add.apply(state, inst, env)
         elif isinstance(inst, RunInstruction):
             text, cached = run.apply(state, inst, env, ri.variables)
+        elif isinstance(inst, WorkdirInstruction):
+            text, cached = workdir.apply(state, inst, env)
         elif isinstance(inst, metadata.METADATA):
             text = metadata.apply(state, inst, env)
             state.key = step_key(state.key, text)

@@ -99,6 +99,8 @@ class BuildRequest:
     output: OutputSpec = field(default_factory=OutputSpec)
     compression: Compression = Compression.GZIP
     secrets: Mapping[str, Path] = field(default_factory=dict)
+    push: bool = False
+    """`--push`: also push every tag that names a registry (as `-o type=registry` does), after the output."""
 
     @property
     def dockerfile_path(self) -> Path:

@@ -9,8 +9,33 @@ from dockyard.oci.protocols import Image
 from dockyard.oci.reference import Reference
 
 
+def names_registry(tag: str) -> bool:
+    """Whether `-t tag` starts with a registry host (`host.domain/`, `host:port/` or `localhost/`)."""
+    first, sep, _rest = tag.partition("/")
+    return bool(sep) and ("." in first or ":" in first or first == "localhost")
+
+
 def write_output(image: Image, request: BuildRequest) -> tuple[Descriptor, tuple[str, ...]]:
-    """Write `image` where `--output` says; returns its manifest descriptor and the destinations written."""
+    """Write `image` where `--output` says, then push it under its registry tags when `--push` is set.
+
+    Returns its manifest descriptor and every destination written.
+    """
+    if request.push and request.output.type is not OutputType.REGISTRY:
+        pushed = [t for t in request.tags if names_registry(t)]
+        if not pushed:
+            raise InvalidArgument("--push needs a -t REGISTRY/NAME:TAG (a tag that names a registry host)")
+        desc, where = _write(image, request)
+        return desc, (*where, *_push(image, pushed))
+    return _write(image, request)
+
+
+def _push(image: Image, tags: list[str]) -> tuple[str, ...]:
+    from dockyard.transports.resolve import write_location
+
+    return tuple(write_location(f"docker://{Reference.parse(t)}", image).destination for t in tags)
+
+
+def _write(image: Image, request: BuildRequest) -> tuple[Descriptor, tuple[str, ...]]:
     from dockyard.transports.resolve import write_location
     from dockyard.transports.store import Store
 

@@ -21,6 +21,7 @@ def build(
     no_cache: bool = typer.Option(False, "--no-cache", help="Build every step again."),
     dest: str = typer.Option("type=store", "--output", "-o",
                              help="type=store | type=oci,dest=DIR | type=docker-archive,dest=FILE | type=registry"),
+    push: bool = typer.Option(False, "--push", help="Also push every -t tag that names a registry."),
     progress: str = typer.Option("plain", "--progress", help="tty, plain, json or quiet (on stderr)."),
     compression: str = typer.Option("gzip", "--compression", help="Layer compression: gzip, zstd or none."),
     fmt: Output = typer.Option(Output.TABLE, "--format",
@@ -50,7 +51,7 @@ def build(
         context=context, dockerfile=file, tags=tuple(tag), target=target,
         build_args=parse_pairs(build_arg, "--build-arg"), labels=parse_pairs(label, "--label"),
         platform=Platform.parse(platform) if platform else None, no_cache=no_cache, output=OutputSpec.parse(dest),
-        compression=comp, secrets=parse_secrets(secret),
+        compression=comp, secrets=parse_secrets(secret), push=push,
     )
     result = run_build(request, Progress(mode))
     if fmt is Output.JSON:
