@@ -4,32 +4,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
-from dockyard.errors import Conflict, InvalidContent, Unsupported
 from dockyard.oci.digest import Digest
 from dockyard.registry.meta import sqlite_gc
 from dockyard.registry.meta.base import AuditEntry, ManifestRecord, ManifestRef, UploadRecord
 from dockyard.registry.meta.gcstore import RegistrySnapshot
-from dockyard.registry.meta.schema import MIGRATIONS, SCHEMA_VERSION
+from dockyard.registry.meta.schema import MIGRATIONS
+from dockyard.sqlitedb import Database
 
 BUSY_TIMEOUT_MS = 30_000
-
-
-@contextmanager
-def _translated(where: str) -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise Conflict(f"the registry database {where} stayed locked: {exc}") from None
-        raise InvalidContent(f"the registry database {where} cannot be used: {exc}") from None
-    except sqlite3.DatabaseError as exc:
-        raise InvalidContent(f"the registry database {where} is damaged: {exc}") from None
 
 
 def _record(r: sqlite3.Row) -> ManifestRecord:
@@ -65,45 +52,17 @@ class SQLiteMetadata:
     """The default metadata store; `path=None` keeps everything in memory (tests)."""
 
     def __init__(self, path: Path | None) -> None:
-        self._where = str(path) if path else ":memory:"
-        self._mutex = threading.RLock()
-        with _translated(self._where):
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self._where, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            with self._tx() as conn:
-                version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-                if version > SCHEMA_VERSION:
-                    raise Unsupported(f"the registry database {self._where} has schema version {version}; "
-                                      f"this dockyard knows up to {SCHEMA_VERSION}", hint="upgrade dockyard")
-                for migrate in MIGRATIONS[version:]:
-                    migrate(conn)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        self._db = Database(path, what="the registry database", busy_timeout_ms=BUSY_TIMEOUT_MS)
+        self._db.migrate(MIGRATIONS, owner=f"the registry database {self._db.where}")
 
     def close(self) -> None:
-        with self._mutex:
-            self._conn.close()
+        self._db.close()
 
-    @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._mutex, _translated(self._where):
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _tx(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._db.tx()
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._mutex, _translated(self._where):
-            return self._conn.execute(sql, args).fetchall()
+        return self._db.query(sql, args)
 
     @staticmethod
     def _repo_id(conn: sqlite3.Connection, repository: str, now: float) -> int:
@@ -267,12 +226,13 @@ class SQLiteMetadata:
     # -- garbage collection (CollectableStore) ----------------------------------------------------
 
     def snapshot(self) -> RegistrySnapshot:
-        with self._mutex, _translated(self._where):
-            self._conn.execute("BEGIN")  # a read transaction: one consistent view, writers not blocked (WAL)
+        db = self._db
+        with db.mutex, db.translated():
+            db.conn.execute("BEGIN")  # a read transaction: one consistent view, writers not blocked (WAL)
             try:
-                return sqlite_gc.snapshot(self._conn)
+                return sqlite_gc.snapshot(db.conn)
             finally:
-                self._conn.execute("COMMIT")
+                db.conn.execute("COMMIT")
 
     def condemn_blob(self, digest: Digest, *, cutoff: float, actor: str) -> bool:
         with self._tx() as conn:

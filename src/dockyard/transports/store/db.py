@@ -34,20 +34,16 @@ Every write is one `BEGIN IMMEDIATE` transaction, so concurrent writers queue on
 
 from __future__ import annotations
 
-import fcntl
-import os
 import sqlite3
-import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from pathlib import Path
 
-from dockyard.errors import Conflict, InvalidContent, Unsupported
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
 from dockyard.oci.platform import Platform
 from dockyard.oci.reference import Reference
+from dockyard.sqlitedb import Database
 from dockyard.transports.store.paths import StorePaths
 from dockyard.transports.store.records import ImageInfo
 
@@ -131,79 +127,25 @@ def _row(r: sqlite3.Row) -> ImageRow:
     )
 
 
-@contextmanager
-def _translated(path: Path) -> Iterator[None]:
-    """SQLite failures as dockyard errors: a lock held too long is a Conflict, a broken file bad content."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise Conflict(f"the store database {path} stayed locked by another process: {exc}",
-                           hint="retry when the other dockyard command has finished") from None
-        raise InvalidContent(f"the store database {path} cannot be used: {exc}") from None
-    except sqlite3.DatabaseError as exc:
-        raise InvalidContent(f"the store database {path} is damaged: {exc}",
-                             hint="move it away and re-import your images; blob files are kept separately") from None
-
-
 class MetaDB:
     """One connection to `store.db`; safe to share between threads (calls are serialized)."""
 
     def __init__(self, paths: StorePaths) -> None:
-        self._path = paths.db
-        self._mutex = threading.RLock()
-        with _translated(self._path):
-            self._conn = sqlite3.connect(paths.db, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
-                                         check_same_thread=False)
-            self._conn.row_factory = sqlite3.Row
-            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._initialize(paths)
-
-    def _initialize(self, paths: StorePaths) -> None:
-        version = self._version()
-        if version == SCHEMA_VERSION and self._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
-            return
-        # Creating or migrating: serialize with other processes doing the same (a separate lock file,
-        # so a running prune does not block opening the store).
-        fd = os.open(paths.db_lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            with self.tx() as conn:
-                version = self._version()
-                if version > SCHEMA_VERSION:
-                    raise Unsupported(f"the store at {paths.root} has schema version {version}; "
-                                      f"this dockyard knows up to {SCHEMA_VERSION}", hint="upgrade dockyard")
-                for migrate in MIGRATIONS[version:]:
-                    migrate(conn)
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        finally:
-            os.close(fd)
-
-    def _version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        self._db = Database(
+            paths.db, what="the store database", busy_timeout_ms=BUSY_TIMEOUT_MS,
+            locked_hint="retry when the other dockyard command has finished",
+            damaged_hint="move it away and re-import your images; blob files are kept separately")
+        self._db.migrate(MIGRATIONS, owner=f"the store at {paths.root}", lock=paths.db_lock)
 
     def close(self) -> None:
-        with self._mutex:
-            self._conn.close()
+        self._db.close()
 
-    @contextmanager
-    def tx(self) -> Iterator[sqlite3.Connection]:
+    def tx(self) -> AbstractContextManager[sqlite3.Connection]:
         """A write transaction: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        with self._mutex, _translated(self._path):
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+        return self._db.tx()
 
     def _query(self, sql: str, args: Sequence[object] = ()) -> list[sqlite3.Row]:
-        with self._mutex, _translated(self._path):
-            return self._conn.execute(sql, args).fetchall()
+        return self._db.query(sql, args)
 
     # -- writes -----------------------------------------------------------------------------
 
