@@ -10,23 +10,17 @@ SOURCE_DATE_EPOCH when set, regular-file hardlinks kept (the first path in sorte
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, cast
 
 from dockyard.errors import InvalidArgument
-from dockyard.layers.compression import compressor
-from dockyard.layers.filelayer import FileLayer
-from dockyard.layers.tarformat import CHUNK, EntryType, TarEntry
+from dockyard.layers.filelayer import FileLayer, LayerPipeline
+from dockyard.layers.tarformat import EntryType, TarEntry
 from dockyard.layers.whiteout import META_PREFIX, opaque_marker_for, whiteout_for
-from dockyard.layers.writer import TarWriter, keep_xattr, path_key, resolve_epoch
-from dockyard.oci.descriptor import Descriptor
-from dockyard.oci.digest import Hasher
-from dockyard.oci.mediatype import Compression, layer_type
+from dockyard.layers.writer import TarWriter, entry_from_stat, path_key, resolve_epoch
+from dockyard.oci.mediatype import Compression
 
 _OPAQUE_XATTRS = ("trusted.overlay.opaque", "user.overlay.opaque")
 # (sort key, archive entry, source path or None for markers)
@@ -44,25 +38,11 @@ def snapshot_upper(upper: Path, dest_blob: Path, compression: Compression = Comp
         raise InvalidArgument(f"overlay upper dir {upper} is not a directory")
     items = _scan(os.fspath(upper))
     clamp = resolve_epoch(source_date_epoch)
-    dest_blob.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest_blob.name}.", suffix=".tmp", dir=dest_blob.parent)
-    try:
-        digest, diff = Hasher(), Hasher()
-        with open(fd, "wb", buffering=CHUNK) as raw:
-            comp = compressor(cast(BinaryIO, _Hashing(raw, digest)), compression)
-            tar = io.BufferedWriter(_Hashing(comp, diff), CHUNK)  # type: ignore[type-var]
-            with TarWriter(cast(BinaryIO, tar), clamp_mtime=clamp) as writer:
-                for _, entry, source in items:
-                    _add(writer, entry, source)
-            tar.flush()
-            comp.close()
-        os.replace(tmp, dest_blob)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    descriptor = Descriptor(str(layer_type(compression, docker=docker_media_types)), digest.digest(), digest.size)
-    return FileLayer(dest_blob, descriptor, diff.digest())
+    with LayerPipeline(dest_blob, compression, None, 0) as pipe:
+        with TarWriter(pipe.tar, clamp_mtime=clamp) as writer:
+            for _, entry, source in items:
+                _add(writer, entry, source)
+        return pipe.finish(docker_media_types)
 
 
 def _add(writer: TarWriter, entry: TarEntry, source: str | None) -> None:
@@ -90,7 +70,7 @@ def _scan(top: str) -> list[_Item]:
                     marker = TarEntry(whiteout_for(sub), EntryType.FILE, 0, 0o644, mtime=int(st.st_mtime))
                     items.append((path_key(marker.path), marker, None))
                     continue
-                entry = _entry(sub, full, st)
+                entry = entry_from_stat(sub, full, st)
                 if entry is None:
                     continue  # sockets are not representable in a layer
                 if entry.type is EntryType.FILE and st.st_nlink > 1:
@@ -135,50 +115,3 @@ def _opaque(full: str) -> bool:
     return False
 
 
-def _entry(rel: str, full: str, st: os.stat_result) -> TarEntry | None:
-    mode = st.st_mode
-    kind, size, link, major, minor = EntryType.FILE, 0, "", 0, 0
-    if stat.S_ISREG(mode):
-        size = st.st_size
-    elif stat.S_ISDIR(mode):
-        kind = EntryType.DIR
-    elif stat.S_ISLNK(mode):
-        kind, link = EntryType.SYMLINK, os.readlink(full)
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        kind = EntryType.CHAR if stat.S_ISCHR(mode) else EntryType.BLOCK
-        major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
-    elif stat.S_ISFIFO(mode):
-        kind = EntryType.FIFO
-    else:
-        return None
-    return TarEntry(rel, kind, size, stat.S_IMODE(mode), st.st_uid, st.st_gid, mtime=int(st.st_mtime),
-                    linkname=link, devmajor=major, devminor=minor, xattrs=_xattrs(full))
-
-
-def _xattrs(full: str) -> dict[str, bytes]:
-    try:
-        names = os.listxattr(full, follow_symlinks=False)
-    except OSError:
-        return {}
-    out: dict[str, bytes] = {}
-    for name in names:
-        if keep_xattr(name) and not name.startswith("user.overlay."):
-            with contextlib.suppress(OSError):
-                out[name] = os.getxattr(full, name, follow_symlinks=False)
-    return out
-
-
-class _Hashing(io.RawIOBase):
-    """Hashes what it writes through to `inner`."""
-
-    def __init__(self, inner: BinaryIO, hasher: Hasher) -> None:
-        super().__init__()
-        self._inner, self._hasher = inner, hasher
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data: bytes | memoryview) -> int:  # type: ignore[override]
-        self._hasher.update(data)
-        self._inner.write(data)
-        return len(data)

@@ -83,7 +83,7 @@ def build_layer(source: Source, dest_path: str | os.PathLike[str], compression: 
     mtimes are clamped to `source_date_epoch` (default: $SOURCE_DATE_EPOCH when set). The same input always
     gives the same digest for the same compression settings (gzip with `threads > 1` differs from `threads=0`).
     """
-    with _Pipeline(dest_path, compression, level, threads) as pipe:
+    with LayerPipeline(dest_path, compression, level, threads) as pipe:
         if isinstance(source, str | os.PathLike) and os.path.isdir(source):
             write_tree(source, pipe.tar, source_date_epoch=source_date_epoch, xattrs=xattrs)
         else:
@@ -100,7 +100,7 @@ def layer_from_tar(source: Source, dest_path: str | os.PathLike[str], compressio
 
     The tar is parsed while it streams through, so a corrupt or truncated input raises InvalidLayer.
     """
-    with _Pipeline(dest_path, compression, level, threads) as pipe, _open(source) as raw:
+    with LayerPipeline(dest_path, compression, level, threads) as pipe, _open(source) as raw:
         tee = _Tee(decompress(raw, limit=limit), pipe.tar)
         for _ in TarReader(cast(BinaryIO, tee), what=_label(source)):
             pass
@@ -165,7 +165,10 @@ class _Tee:
         return False
 
 
-class _Pipeline:
+class LayerPipeline:
+    """Writes a layer blob: tar bytes go to `tar`, are compressed into a temp file next to `dest`, and both
+    the diff_id and the digest are hashed on the way; `finish` renames the blob into place."""
+
     def __init__(self, dest: str | os.PathLike[str], compression: Compression, level: int | None,
                  threads: int) -> None:
         self.dest = Path(dest)
@@ -179,7 +182,7 @@ class _Pipeline:
         self.tar = cast(BinaryIO, io.BufferedWriter(_HashingWriter(self._comp, self._diff), CHUNK))
         self._done = False
 
-    def __enter__(self) -> _Pipeline:
+    def __enter__(self) -> LayerPipeline:
         return self
 
     def finish(self, docker: bool) -> FileLayer:

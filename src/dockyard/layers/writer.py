@@ -27,7 +27,7 @@ _FILE, _DIR, _HARDLINK = EntryType.FILE, EntryType.DIR, EntryType.HARDLINK
 _FLAGS = {EntryType.FILE: b"0", EntryType.HARDLINK: b"1", EntryType.SYMLINK: b"2", EntryType.CHAR: b"3",
           EntryType.BLOCK: b"4", EntryType.DIR: b"5", EntryType.FIFO: b"6"}
 #: Xattrs that describe the build host, not the image; never written into a layer.
-DROPPED_XATTR_PREFIXES = ("trusted.overlay.", "security.selinux")
+DROPPED_XATTR_PREFIXES = ("trusted.overlay.", "user.overlay.", "security.selinux")
 
 
 def resolve_epoch(explicit: int | None = None) -> int | None:
@@ -212,7 +212,7 @@ def _write_tree(top: str, sink: BinaryIO, clamp: int | None, xattrs: bool) -> Tr
     with TarWriter(sink, clamp_mtime=clamp) as writer:
         for _, rel, st in _scan(top):
             full = f"{top}/{rel}"
-            entry = _from_stat(rel, full, st, xattrs)
+            entry = entry_from_stat(rel, full, st, xattrs)
             if entry is None:
                 sockets.append(rel)
                 continue
@@ -238,7 +238,8 @@ def _write_tree(top: str, sink: BinaryIO, clamp: int | None, xattrs: bool) -> Tr
     return TreeStats(writer.entries, writer.file_bytes, tuple(sockets))
 
 
-def _from_stat(rel: str, full: str, st: os.stat_result, with_xattrs: bool) -> TarEntry | None:
+def entry_from_stat(rel: str, full: str, st: os.stat_result, with_xattrs: bool = True) -> TarEntry | None:
+    """The tar entry for file `full` stored at `rel` (None for sockets, which a layer cannot hold)."""
     mode = st.st_mode
     linkname, major, minor, size = "", 0, 0, 0
     if stat.S_ISREG(mode):
