@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import os
 import random
+import socket
 import statistics
 import subprocess
 import sys
 import tarfile
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -143,3 +146,42 @@ def machine() -> str:
     except OSError:
         pass
     return f"{model}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+
+
+def random_gzip_layer(blobs: Path, size: int, seed: int) -> tuple[str, int, str]:
+    """A gzip layer (deflate level 0: stored blocks) of a tar with one file of `size` random bytes.
+
+    Returns (digest, size, diff_id). Random bytes do not compress, so no tool spends time on it either way.
+    """
+    rng = random.Random(seed)
+    comp = zlib.compressobj(0, zlib.DEFLATED, 31)
+    blob, diff = hashlib.sha256(), hashlib.sha256()
+    tmp = blobs / f"tmp-{seed}"
+    written = 0
+    with tmp.open("wb") as out:
+        def emit(data: bytes) -> None:
+            nonlocal written
+            diff.update(data)
+            packed = comp.compress(data)
+            blob.update(packed)
+            written += out.write(packed)
+
+        info = tarfile.TarInfo(f"random-{seed}.bin")
+        info.size, info.mode, info.mtime = size, 0o644, 0
+        emit(info.tobuf(tarfile.PAX_FORMAT))
+        for left in range(size, 0, -CHUNK):
+            emit(rng.randbytes(min(CHUNK, left)))
+        emit(b"\0" * ((512 - size % 512) % 512 + 1024))
+        tail = comp.flush()
+        blob.update(tail)
+        written += out.write(tail)
+    tmp.rename(blobs / blob.hexdigest())
+    return f"sha256:{blob.hexdigest()}", written, f"sha256:{diff.hexdigest()}"
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -13,24 +13,21 @@ import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
-    sys.path.append(sys.path.pop(0))  # search this directory last: benchmarks/copy.py must not shadow the stdlib
+    sys.path.append(sys.path.pop(0))  # search this directory last: a script name must never shadow the stdlib
 
 import hashlib
 import json
-import random
 import shutil
 import statistics
 import subprocess
-import tarfile
 import tempfile
 import time
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import CACHE, CHUNK, MIB, VENV_BIN, machine, parser, table
+from _common import CACHE, CHUNK, MIB, VENV_BIN, free_port, machine, parser, random_gzip_layer, table
 
 TAG = "bench"
 DOCKYARD = str(VENV_BIN / "dockyard")
@@ -38,42 +35,6 @@ REGISTRY = "docker-registry"
 
 
 # -- the image --------------------------------------------------------------------------------------------
-
-
-def _random_layer(dest: Path, size: int, seed: int) -> tuple[str, int, str]:
-    """A gzip layer (level 0: stored blocks, as big as the tar) of a tar of one file of `size` random bytes.
-
-    Returns (digest, size, diff_id).
-    """
-    rng = random.Random(seed)
-    comp = zlib.compressobj(0, zlib.DEFLATED, 31)
-    blob, diff = hashlib.sha256(), hashlib.sha256()
-    tmp = dest / "tmp"
-    written = 0
-
-    def emit(data: bytes) -> None:
-        nonlocal written
-        diff.update(data)
-        out = comp.compress(data)
-        blob.update(out)
-        written += out_file.write(out)
-
-    info = tarfile.TarInfo(f"random-{seed}.bin")
-    info.size, info.mode, info.mtime = size, 0o644, 0
-    header = info.tobuf(tarfile.PAX_FORMAT)
-    with tmp.open("wb") as out_file:
-        emit(header)
-        left = size
-        while left:
-            n = min(CHUNK, left)
-            emit(rng.randbytes(n))
-            left -= n
-        emit(b"\0" * ((512 - size % 512) % 512 + 1024))  # padding and the two zero blocks that end a tar
-        tail = comp.flush()
-        blob.update(tail)
-        written += out_file.write(tail)
-    tmp.rename(dest / blob.hexdigest())
-    return f"sha256:{blob.hexdigest()}", written, f"sha256:{diff.hexdigest()}"
 
 
 def _json_blob(blobs: Path, doc: object) -> tuple[str, int]:
@@ -92,7 +53,7 @@ def build_layout(dest: Path, layers: int, layer_mib: int) -> Path:
     blobs.mkdir(parents=True)
     descs, diff_ids = [], []
     for n in range(layers):
-        digest, size, diff_id = _random_layer(blobs, layer_mib * MIB, seed=n)
+        digest, size, diff_id = random_gzip_layer(blobs, layer_mib * MIB, seed=n)
         descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest, "size": size})
         diff_ids.append(diff_id)
     config = {"architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
@@ -121,15 +82,6 @@ def blob_bytes(layout: Path) -> tuple[int, str]:
 # -- the registry -----------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def cncf_registry(root: Path) -> Iterator[str]:
     """A fresh `docker-registry serve` with its storage under `root`; yields `127.0.0.1:PORT`."""
@@ -137,7 +89,7 @@ def cncf_registry(root: Path) -> Iterator[str]:
 
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     config = {"version": 0.1, "log": {"level": "error", "accesslog": {"disabled": True}},
               "storage": {"filesystem": {"rootdirectory": str(root / "data")}, "delete": {"enabled": True}},
               "http": {"addr": f"127.0.0.1:{port}", "secret": "bench"}}

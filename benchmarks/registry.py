@@ -19,28 +19,24 @@ import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
-    sys.path.append(sys.path.pop(0))  # search this directory last: benchmarks/copy.py must not shadow the stdlib
+    sys.path.append(sys.path.pop(0))  # search this directory last: a script name must never shadow the stdlib
 
 import hashlib
 import json
-import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
-import tarfile
 import threading
 import time
 import urllib.error
 import urllib.request
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from _common import CACHE, CHUNK, MIB, VENV_BIN, machine, parser, table
+from _common import CACHE, MIB, VENV_BIN, free_port, machine, parser, random_gzip_layer, table
 
 TAG = "bench"
 DOCKYARD = str(VENV_BIN / "dockyard")
@@ -48,37 +44,6 @@ CNCF = "docker-registry"
 
 
 # -- the image --------------------------------------------------------------------------------------------
-
-
-def _random_layer(blobs: Path, size: int, seed: int) -> tuple[str, int, str]:
-    """A gzip layer (deflate level 0: stored blocks) of a tar with one file of `size` random bytes.
-
-    Returns (digest, size, diff_id). Random bytes do not compress, so no tool spends time on it either way.
-    """
-    rng = random.Random(seed)
-    comp = zlib.compressobj(0, zlib.DEFLATED, 31)
-    blob, diff = hashlib.sha256(), hashlib.sha256()
-    tmp = blobs / f"tmp-{seed}"
-    written = 0
-    with tmp.open("wb") as out:
-        def emit(data: bytes) -> None:
-            nonlocal written
-            diff.update(data)
-            packed = comp.compress(data)
-            blob.update(packed)
-            written += out.write(packed)
-
-        info = tarfile.TarInfo(f"random-{seed}.bin")
-        info.size, info.mode, info.mtime = size, 0o644, 0
-        emit(info.tobuf(tarfile.PAX_FORMAT))
-        for left in range(size, 0, -CHUNK):
-            emit(rng.randbytes(min(CHUNK, left)))
-        emit(b"\0" * ((512 - size % 512) % 512 + 1024))
-        tail = comp.flush()
-        blob.update(tail)
-        written += out.write(tail)
-    tmp.rename(blobs / blob.hexdigest())
-    return f"sha256:{blob.hexdigest()}", written, f"sha256:{diff.hexdigest()}"
 
 
 def _json_blob(blobs: Path, doc: object) -> dict[str, object]:
@@ -110,7 +75,7 @@ def build_image(layers: int, size_mib: int) -> Bench:
         blobs.mkdir(parents=True)
         descs, diff_ids = [], []
         for n in range(layers):
-            digest, size, diff_id = _random_layer(blobs, size_mib * MIB, seed=n)
+            digest, size, diff_id = random_gzip_layer(blobs, size_mib * MIB, seed=n)
             descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": digest, "size": size})
             diff_ids.append(diff_id)
         config = _json_blob(blobs, {"architecture": "amd64", "os": "linux", "created": "1970-01-01T00:00:00Z",
@@ -148,13 +113,6 @@ class Server:
         raise RuntimeError(f"{field} not in /proc/{self.pid}/status")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _wait_ready(proc: subprocess.Popen[bytes], url: str, log: Path) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -172,7 +130,7 @@ def registry(kind: str, root: Path) -> Iterator[Server]:
     """A fresh `dockyard serve` ("ours") or `docker-registry serve` ("cncf") on empty storage under `root`."""
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir(parents=True)
-    port = _free_port()
+    port = free_port()
     if kind == "ours":
         (root / "registry.toml").write_text('access_log = "off"\n')
         argv = [DOCKYARD, "serve", "--port", str(port), "--data-dir", str(root / "data"),

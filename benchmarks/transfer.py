@@ -13,7 +13,7 @@ import sys
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or ".") == _HERE:
-    sys.path.append(sys.path.pop(0))  # search this directory last: its copy.py must not shadow the stdlib `copy`
+    sys.path.append(sys.path.pop(0))  # search this directory last: a script name must never shadow the stdlib
 
 import hashlib
 import json
