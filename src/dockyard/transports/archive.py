@@ -40,7 +40,7 @@ from dockyard.oci.mediatype import Compression, MediaType, is_layer, is_manifest
 from dockyard.oci.protocols import Image
 from dockyard.oci.reference import Reference
 from dockyard.transports.blobs import MAX_CONFIG, MAX_MANIFEST, BlobImage, BlobIndex, write_artifact
-from dockyard.transports.layout import (
+from dockyard.transports.layoutindex import (
     IMAGE_NAME,
     INDEX_FILE,
     LAYOUT_BYTES,

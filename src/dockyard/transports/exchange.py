@@ -13,7 +13,7 @@ from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.platform import Platform
 from dockyard.oci.reference import Reference
 from dockyard.transports import archive, ociarchive
-from dockyard.transports.layout import IMAGE_NAME
+from dockyard.transports.layoutindex import IMAGE_NAME
 from dockyard.transports.location import Transport, parse_location
 from dockyard.transports.ociarchive import TarMembers
 from dockyard.transports.resolve import narrow, open_location, store_name

@@ -34,12 +34,12 @@ from dockyard.oci.manifest import IndexManifest
 from dockyard.oci.mediatype import Compression
 from dockyard.oci.protocols import Image, ImageIndex
 from dockyard.transports.blobs import MAX_MANIFEST, write_artifact
-from dockyard.transports.layout import (
+from dockyard.transports.layout import atomic_file
+from dockyard.transports.layoutindex import (
     INDEX_FILE,
     LAYOUT_BYTES,
     LAYOUT_FILE,
     LayoutReader,
-    atomic_file,
     blob_name,
     check_layout_file,
     validate_ref_name,
