@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,23 +10,9 @@ import pytest
 
 from dockyard.layers.extract import extract_layers
 from dockyard.oci.protocols import Image
+from dockyard.testing.busybox import BUSYBOX, make_rootfs
 from dockyard.transports.rootfs import imported
 from dockyard.transports.store import Store
-
-BUSYBOX = "/bin/busybox"
-
-
-def make_rootfs(root: Path) -> Path:
-    (root / "bin").mkdir(parents=True)
-    shutil.copy(BUSYBOX, root / "bin" / "busybox")
-    for name in ("sh", "cat", "echo", "id", "ls", "mkdir", "wc", "pwd", "env", "true"):
-        os.symlink("busybox", root / "bin" / name)
-    (root / "etc").mkdir()
-    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n")
-    (root / "etc" / "group").write_text("root:x:0:\napp:x:1001:\nstaff:x:50:\n")
-    (root / "tmp").mkdir(mode=0o1777)
-    os.chmod(root / "tmp", 0o1777)
-    return root
 
 
 @pytest.fixture

@@ -10,13 +10,18 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from dockyard.oci.config import History
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
 from dockyard.transports.store import dockyard_home
+
+if TYPE_CHECKING:
+    from dockyard.transports.store import Store
 
 
 def step_key(parent: str, *parts: str) -> str:
@@ -37,13 +42,58 @@ class CacheRecord:
     history: History
 
 
-class BuildCache:
-    """JSON records keyed by step key; `disabled` makes every lookup miss (writes still happen)."""
+class RecordSource(Protocol):
+    """Cache records from elsewhere (`--cache-from`) and the blobs of their layers."""
 
-    def __init__(self, root: Path | None = None, *, disabled: bool = False) -> None:
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def records(self) -> Mapping[str, CacheRecord]: ...
+
+    def fetch(self, record: CacheRecord) -> BinaryIO: ...
+
+
+class BuildCache:
+    """JSON records keyed by step key; `disabled` makes every lookup miss (writes still happen).
+
+    `imports` are consulted after the local records (`--cache-from`); `used` collects every record this
+    build made or reused, by key, for `--cache-to`.
+    """
+
+    def __init__(self, root: Path | None = None, *, disabled: bool = False,
+                 imports: Sequence[RecordSource] = ()) -> None:
         self.root = root or dockyard_home() / "build-cache"
         self.disabled = disabled
+        self.imports = tuple(imports)
+        self.used: dict[str, CacheRecord] = {}
+        self.warnings: list[str] = []
         (self.root / "index").mkdir(parents=True, exist_ok=True)
+
+    def hit(self, key: str, store: Store) -> CacheRecord | None:
+        """The record for `key` whose layer blob is in `store` (copied there from an import if needed)."""
+        if self.disabled:
+            return None
+        record = self.get(key)
+        if record is not None and store.has_blob(record.layer.digest):
+            self.used[key] = record
+            return record
+        for source in self.imports:
+            record = source.records.get(key)
+            if record is None:
+                continue
+            if not store.has_blob(record.layer.digest):
+                from dockyard.errors import Error
+
+                try:
+                    with source.fetch(record) as stream:
+                        store.put_blob(record.layer, stream)
+                except Error as exc:  # an unusable cache is a miss, never a failed build
+                    self.warnings.append(f"cache from {source.source}: {exc.message}")
+                    continue
+            self.put(key, record)
+            return record
+        return None
 
     def file_hashes(self) -> FileHashes:
         return FileHashes(self.root / "hashes.json")
@@ -72,6 +122,7 @@ class BuildCache:
             return None
 
     def put(self, key: str, record: CacheRecord) -> None:
+        self.used[key] = record
         obj = {"layer": record.layer.to_json(), "diff_id": str(record.diff_id), "history": record.history.to_json()}
         fd, tmp = tempfile.mkstemp(dir=self.root / "index", prefix=".tmp-")
         with os.fdopen(fd, "w") as f:

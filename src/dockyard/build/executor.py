@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import tempfile
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.build.cache import BuildCache, step_key
+from dockyard.build.cache import BuildCache, CacheRecord, RecordSource, step_key
 from dockyard.build.context import SourceRoot
-from dockyard.build.options import BuildRequest
+from dockyard.build.options import BuildRequest, OutputType
 from dockyard.build.output import write_output
 from dockyard.build.planner import BuildPlan, plan
 from dockyard.build.progress import Progress
@@ -32,14 +34,14 @@ from dockyard.dockerfile import (
     parse,
     resolve,
 )
-from dockyard.errors import Unsupported
+from dockyard.errors import InvalidArgument, Unsupported
 from dockyard.image.empty import EmptyImage
 from dockyard.layers.writer import resolve_epoch
 from dockyard.mutate.image import MutatedImage
 from dockyard.oci.config import History
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.platform import Platform
-from dockyard.oci.protocols import Image
+from dockyard.oci.protocols import Image, ImageIndex
 from dockyard.transports.store import Store
 
 
@@ -47,11 +49,12 @@ from dockyard.transports.store import Store
 class BuildResult:
     """The final image, its manifest descriptor and where it was written."""
 
-    image: Image
+    image: Image | ImageIndex
     descriptor: Descriptor
     destinations: tuple[str, ...]
     built: int
     cached: int
+    cache_exports: tuple[str, ...] = ()
 
 
 def _created(plan_: BuildPlan) -> tuple[str, int | None]:
@@ -74,29 +77,41 @@ class Executor:
         self.externals: dict[str, Image] = {}
         self.images: dict[int, Image] = {}
         self.keys: dict[int, str] = {}
+        self._lock = threading.Lock()
+        self.imports: list[RecordSource] = []
 
     def external(self, ref: str, platform: str | None = None) -> Image:
         """A base or `--from` image (memoized); `platform` is a stage's `FROM --platform`."""
         memo = f"{ref}@{platform or ''}"
-        if memo not in self.externals:
-            wanted = Platform.parse(platform) if platform else self.request.platform
-            if ref == "scratch":
-                self.externals[memo] = EmptyImage(wanted or self.platform)
-            else:
-                from dockyard.transports.resolve import open_image
+        with self._lock:  # stages of one level run in threads; open each image once
+            if memo not in self.externals:
+                wanted = Platform.parse(platform) if platform else self.request.platform
+                if ref == "scratch":
+                    self.externals[memo] = EmptyImage(wanted or self.platform)
+                else:
+                    from dockyard.transports.resolve import open_image
 
-                self.externals[memo] = open_image(ref, wanted)
-        return self.externals[memo]
+                    self.externals[memo] = open_image(ref, wanted)
+            return self.externals[memo]
 
     def base_env(self, ref: str) -> Mapping[str, str]:
         env = self.external(ref).config().config.env
         return dict(item.partition("=")[::2] for item in env)
 
     def run(self) -> BuildResult:
+        """Build, write the output and export the cache."""
+        final, cache = self.build_image()
+        desc, where = write_output(final, self.request)
+        exports = export_cache(self.request, self.progress, cache.used, [final])
+        self.progress.done(str(desc.digest))
+        return BuildResult(final, desc, where, self.progress.built, self.progress.cached, exports)
+
+    def build_image(self) -> tuple[Image, BuildCache]:
+        """Build the target stage; returns the final image (its layers are in the store) and the cache used."""
         the_plan = plan(self.request, self.base_env)
         for name in the_plan.unused_build_args:
             self.progress.note(f"warning: build arg {name} was not consumed by any ARG")
-        cache = BuildCache(disabled=self.request.no_cache)
+        cache = BuildCache(disabled=self.request.no_cache, imports=self.imports)
         created, epoch = _created(the_plan)
         names = {s.stage.name: s.stage.index for s in the_plan.stages if s.stage.name}
         with tempfile.TemporaryDirectory(dir=cache.root, prefix="work-") as work:
@@ -106,19 +121,33 @@ class Executor:
             env.stage_image = lambda ref: self._stage(ref, names)
             env.open_external = self.external
             try:
-                for stage in the_plan.stages:
-                    self._build_stage(stage, env)
+                for level in the_plan.levels:
+                    self._build_level([the_plan.stage(i) for i in level], env)
             finally:
                 env.hashes.save()
-            final = self.images[the_plan.target]
-            if self.request.labels:
-                run_config = final.config().config
-                labels = {**run_config.labels, **self.request.labels}
-                new = final.config().evolve(config=dataclasses.replace(run_config, labels=labels))
-                final = MutatedImage(final, new, [])
-            desc, where = write_output(final, self.request)
-        self.progress.done(str(desc.digest))
-        return BuildResult(final, desc, where, self.progress.built, self.progress.cached)
+                for warning in cache.warnings:
+                    self.progress.note(f"warning: {warning}")
+        final = self.images[the_plan.target]
+        if self.request.labels:
+            run_config = final.config().config
+            labels = {**run_config.labels, **self.request.labels}
+            new = final.config().evolve(config=dataclasses.replace(run_config, labels=labels))
+            final = MutatedImage(final, new, [])
+        return final, cache
+
+    def _build_level(self, stages: list[ResolvedStage], env: BuildEnv) -> None:
+        """Build stages that do not depend on each other, in parallel up to `request.jobs` at a time."""
+        jobs = min(len(stages), self.request.jobs or os.cpu_count() or 1)
+        if jobs <= 1:
+            for stage in stages:
+                self._build_stage(stage, env)
+            return
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stage") as pool:
+            futures = [pool.submit(self._build_stage, stage, env) for stage in stages]
+            for future in futures:  # the first failure in stage order is the one reported
+                future.result()
 
     def _stage(self, ref: str, names: Mapping[str, int]) -> Image | None:
         index = names.get(ref.lower())
@@ -172,6 +201,70 @@ class Executor:
         self.progress.step(state.name, number, text, cached=cached, seconds=time.monotonic() - start)
 
 
+def open_imports(request: BuildRequest, progress: Progress) -> list[RecordSource]:
+    """Open every `--cache-from`; as with BuildKit, a cache that is missing or unusable is a warning."""
+    from dockyard.build.remotecache import ImportedCache
+    from dockyard.errors import Error
+
+    found: list[RecordSource] = []
+    for spec in request.cache_from:
+        try:
+            imported = ImportedCache.open(spec.location)
+        except Error as exc:
+            progress.note(f"warning: cache {spec.location} not used: {exc.message}")
+            continue
+        progress.note(f"importing cache from {spec.location}: {len(imported.records)} records")
+        found.append(imported)
+    return found
+
+
+def export_cache(request: BuildRequest, progress: Progress, used: Mapping[str, CacheRecord],
+                 finals: Sequence[Image]) -> tuple[str, ...]:
+    """Write the cache records the build made or used to every `--cache-to` (min or max mode)."""
+    if not request.cache_to:
+        return ()
+    from dockyard.build.remotecache import cache_artifact, select
+    from dockyard.transports.resolve import write_location
+
+    written = []
+    final_layers = [layer.descriptor.digest for image in finals for layer in image.layers()]
+    for spec in request.cache_to:
+        records = select(used, final_layers, spec.mode)
+        done = write_location(spec.location, cache_artifact(records, Store.open()))
+        progress.note(f"exported cache ({spec.mode}, {len(records)} records) to {done.destination}")
+        written.append(done.destination)
+    return tuple(written)
+
+
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
-    """Build the image `request` describes and write it to its output."""
-    return Executor(request, progress or Progress()).run()
+    """Build the image `request` describes and write it to its output.
+
+    With several `platforms`, each is built in turn (a RUN for a platform this machine cannot execute
+    fails, unless its stage is `FROM --platform=$BUILDPLATFORM`) and the output is an OCI index.
+    """
+    progress = progress or Progress()
+    imports = open_imports(request, progress)
+    if len(request.platforms) <= 1:
+        one = dataclasses.replace(request, platform=request.platforms[0]) if request.platforms else request
+        executor = Executor(one, progress)
+        executor.imports = imports
+        return executor.run()
+    from dockyard.image.index import ImageListIndex
+
+    if request.output.type is OutputType.DOCKER_ARCHIVE:
+        raise InvalidArgument("a docker-archive holds one platform; use -o type=oci or the store for "
+                              f"{len(request.platforms)} platforms")
+    finals: list[Image] = []
+    used: dict[str, CacheRecord] = {}
+    for platform in request.platforms:
+        progress.note(f"building for {platform}")
+        executor = Executor(dataclasses.replace(request, platform=platform, platforms=()), progress)
+        executor.imports = imports
+        final, cache = executor.build_image()
+        finals.append(final)
+        used.update(cache.used)
+    index = ImageListIndex(finals)
+    desc, where = write_output(index, request)
+    exports = export_cache(request, progress, used, finals)
+    progress.done(str(desc.digest))
+    return BuildResult(index, desc, where, progress.built, progress.cached, exports)

@@ -84,6 +84,59 @@ def parse_secrets(items: list[str]) -> dict[str, Path]:
     return out
 
 
+class CacheMode(StrEnum):
+    MIN = "min"
+    MAX = "max"
+
+
+@dataclass(frozen=True, slots=True)
+class CacheSpec:
+    """One `--cache-to`/`--cache-from` value: where the cache artifact lives and (for export) the mode.
+
+    Accepted forms: `REF[,mode=min|max]` (REF in dockyard's transport grammar: `registry.example/app:cache`,
+    `oci:DIR:TAG`, a store name) and BuildKit's `type=registry,ref=REF[,mode=...]` / `type=local,dest=DIR`
+    (`src=DIR` for import).
+    """
+
+    location: str
+    mode: CacheMode = CacheMode.MIN
+
+    @classmethod
+    def parse(cls, text: str, what: str = "--cache-to") -> CacheSpec:
+        parts = [p.strip() for p in text.split(",") if p.strip()]
+        if not parts:
+            raise InvalidArgument(f"{what}: empty value")
+        fields: dict[str, str] = {}
+        location: str | None = None
+        for n, part in enumerate(parts):
+            key, sep, value = part.partition("=")
+            if not sep:
+                if n != 0:
+                    raise InvalidArgument(f"{what}: expected key=value, got {part!r}")
+                location = part
+                continue
+            fields[key.strip()] = value.strip()
+        kind = fields.pop("type", None)
+        if kind == "registry":
+            location = fields.pop("ref", None) or location
+        elif kind == "local":
+            path = fields.pop("dest", None) or fields.pop("src", None)
+            location = f"oci:{path}:buildcache" if path else location
+        elif kind is not None:
+            raise InvalidArgument(f"{what}: cache type {kind!r} is not supported (use registry or local)")
+        if not location:
+            raise InvalidArgument(f"{what}: no cache reference in {text!r} (use REF or type=registry,ref=REF)")
+        raw_mode = fields.pop("mode", CacheMode.MIN.value)
+        try:
+            mode = CacheMode(raw_mode)
+        except ValueError:
+            raise InvalidArgument(f"{what}: mode must be min or max, not {raw_mode!r}") from None
+        fields.pop("ignore-error", None)
+        if fields:
+            raise InvalidArgument(f"{what}: unknown option(s) {', '.join(sorted(fields))}")
+        return cls(location, mode)
+
+
 @dataclass(frozen=True, slots=True)
 class BuildRequest:
     """Everything a build needs; `dockerfile` defaults to CONTEXT/Dockerfile."""
@@ -95,12 +148,18 @@ class BuildRequest:
     build_args: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     platform: Platform | None = None
+    platforms: tuple[Platform, ...] = ()
+    """`--platform a,b`: more than one builds an index (one image per platform)."""
     no_cache: bool = False
     output: OutputSpec = field(default_factory=OutputSpec)
     compression: Compression = Compression.GZIP
     secrets: Mapping[str, Path] = field(default_factory=dict)
     push: bool = False
     """`--push`: also push every tag that names a registry (as `-o type=registry` does), after the output."""
+    cache_from: tuple[CacheSpec, ...] = ()
+    cache_to: tuple[CacheSpec, ...] = ()
+    jobs: int | None = None
+    """How many independent stages may build at once (default: the number of CPUs)."""
 
     @property
     def dockerfile_path(self) -> Path:

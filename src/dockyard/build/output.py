@@ -5,7 +5,7 @@ from __future__ import annotations
 from dockyard.build.options import BuildRequest, OutputType
 from dockyard.errors import InvalidArgument
 from dockyard.oci.descriptor import Descriptor
-from dockyard.oci.protocols import Image
+from dockyard.oci.protocols import Image, ImageIndex
 from dockyard.oci.reference import Reference
 
 
@@ -15,7 +15,7 @@ def names_registry(tag: str) -> bool:
     return bool(sep) and ("." in first or ":" in first or first == "localhost")
 
 
-def write_output(image: Image, request: BuildRequest) -> tuple[Descriptor, tuple[str, ...]]:
+def write_output(image: Image | ImageIndex, request: BuildRequest) -> tuple[Descriptor, tuple[str, ...]]:
     """Write `image` where `--output` says, then push it under its registry tags when `--push` is set.
 
     Returns its manifest descriptor and every destination written.
@@ -29,13 +29,13 @@ def write_output(image: Image, request: BuildRequest) -> tuple[Descriptor, tuple
     return _write(image, request)
 
 
-def _push(image: Image, tags: list[str]) -> tuple[str, ...]:
+def _push(image: Image | ImageIndex, tags: list[str]) -> tuple[str, ...]:
     from dockyard.transports.resolve import write_location
 
     return tuple(write_location(f"docker://{Reference.parse(t)}", image).destination for t in tags)
 
 
-def _write(image: Image, request: BuildRequest) -> tuple[Descriptor, tuple[str, ...]]:
+def _write(image: Image | ImageIndex, request: BuildRequest) -> tuple[Descriptor, tuple[str, ...]]:
     from dockyard.transports.resolve import write_location
     from dockyard.transports.store import Store
 

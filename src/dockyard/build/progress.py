@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from enum import StrEnum
 from typing import TextIO
@@ -25,9 +26,14 @@ class Progress:
         self.cached = 0
         self.built = 0
         self._start = time.monotonic()
+        self._lock = threading.Lock()  # parallel stages report from their threads
 
     def step(self, stage: str, index: int, text: str, *, cached: bool | None, seconds: float = 0.0) -> None:
         """One step done: `cached` True (from the cache), False (built), None (config-only, not counted)."""
+        with self._lock:
+            self._step(stage, index, text, cached=cached, seconds=seconds)
+
+    def _step(self, stage: str, index: int, text: str, *, cached: bool | None, seconds: float) -> None:
         if cached:
             self.cached += 1
         elif cached is not None:
@@ -47,11 +53,10 @@ class Progress:
     def note(self, message: str) -> None:
         if self.mode is ProgressMode.QUIET:
             return
-        if self.mode is ProgressMode.JSON:
-            self.stream.write(json.dumps({"event": "note", "message": message}) + "\n")
-        else:
-            self.stream.write(f"=> {message}\n")
-        self.stream.flush()
+        line = json.dumps({"event": "note", "message": message}) if self.mode is ProgressMode.JSON else f"=> {message}"
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
 
     def done(self, digest: str) -> None:
         total = time.monotonic() - self._start

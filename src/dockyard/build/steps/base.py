@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +62,8 @@ class BuildEnv:
     hashes: FileHashes
     stage_image: Callable[[str], Image | None] = field(default=lambda _ref: None)
     open_external: Callable[[str], Image] = field(default=_no_image)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while an image is extracted for `--from` (stages of one level build in threads)."""
 
     @property
     def listings(self) -> Path:
@@ -76,9 +79,14 @@ class BuildEnv:
         """`image` extracted once (owners kept) under the build cache, keyed by its manifest digest."""
         target = self.cache.root / "rootfs" / image.digest().hex
         done = target.with_name(target.name + ".done")
-        if not done.exists():
-            extract_layers(image.layers(), target, preserve_owners=os.geteuid() == 0)
-            done.touch()
+        with self.lock:
+            if not done.exists():
+                if target.exists():  # left half-done by an interrupted build
+                    import shutil
+
+                    shutil.rmtree(target)
+                extract_layers(image.layers(), target, preserve_owners=os.geteuid() == 0)
+                done.touch()
         return target
 
     def source_root(self, ref: str) -> SourceRoot:

@@ -215,8 +215,8 @@ def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildE
     items = _collect(state, inst, env, what, uid, gid, _chmod(inst.chmod, what))
     key = step_key(state.key, text, f"workdir={state.workdir}", _digest(items, env))
     state.key = key
-    record = env.cache.get(key)
-    if record is not None and env.store.has_blob(record.layer.digest):
+    record = env.cache.hit(key, env.store)
+    if record is not None:
         layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
         history, cached = record.history, True
     else:

@@ -183,14 +183,16 @@ def apply(state: StageState, inst: RunInstruction, env: BuildEnv, variables: Map
     spec, keyed = _spec(inst, state, env, argv, variables, what)
     state.key = step_key(state.key, text, *keyed)
     state.ran = True
-    record = env.cache.get(state.key)
-    if record is not None and env.store.has_blob(record.layer.digest):
+    record = env.cache.hit(state.key, env.store)
+    if record is not None:
         layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
         state.image = append(state.image, Addendum(layer, record.history), created=env.created)
         return text, True
+    from dockyard.build.emulation import check_runnable
     from dockyard.build.sandbox.detect import detect_sandbox
     from dockyard.build.snapshot import snapshot_upper
 
+    check_runnable(state.image.config().platform, what)
     sandbox = detect_sandbox()
     lowers = [layer_tree(env, layer) for layer in state.image.layers()]
     with tempfile.TemporaryDirectory(dir=env.workspace, prefix="run-") as tmp:

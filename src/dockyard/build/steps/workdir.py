@@ -76,9 +76,9 @@ def apply(state: StageState, inst: WorkdirInstruction, env: BuildEnv) -> tuple[s
     config = state.image.config()
     new = config.evolve(config=dataclasses.replace(config.config, working_dir=workdir), created=env.created)
     state.image = MutatedImage(state.image, new, [])
-    record = env.cache.get(state.key)
-    cached = record is not None and env.store.has_blob(record.layer.digest)
-    if record is not None and cached:
+    record = env.cache.hit(state.key, env.store)
+    cached = record is not None
+    if record is not None:
         layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
         history = record.history
     else:
