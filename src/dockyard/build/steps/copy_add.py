@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from dockyard.build.cache import CacheRecord, step_key
+from dockyard.build.chmod import Chmod
 from dockyard.build.context import Selected, SourceRoot, child, destination, select
 from dockyard.build.steps.base import BuildEnv, StageState
 from dockyard.build.steps.users import is_dir, resolve_ids
 from dockyard.dockerfile import AddInstruction, ContextFile, CopyInstruction, FileKind, PatternMatcher
-from dockyard.errors import DigestMismatch, InvalidArgument, Unsupported
+from dockyard.errors import DigestMismatch, Unsupported
 from dockyard.layers.compression import decompress
 from dockyard.layers.filelayer import build_layer
 from dockyard.layers.tarformat import EntryType, TarEntry
@@ -49,19 +50,15 @@ class _Item:
     data: bytes | None = None
 
 
-def _chmod(text: str | None, what: str) -> int | None:
-    if text is None:
-        return None
-    try:
-        value = int(text, 8)
-    except ValueError:
-        raise Unsupported(f"{what}: --chmod={text}: only octal modes are supported") from None
-    if not 0 <= value <= 0o7777:
-        raise InvalidArgument(f"{what}: --chmod={text} is out of range")
-    return value
+def _chmod(text: str | None, what: str) -> Chmod | None:
+    return Chmod.parse(text, what) if text is not None else None
 
 
-def _entries(selected: list[Selected], owner: tuple[int, int] | None, mode: int | None) -> Iterator[_Item]:
+def _mode(chmod: Chmod | None, mode: int, is_dir: bool = False) -> int:
+    return chmod.apply(mode, is_dir) if chmod is not None else mode
+
+
+def _entries(selected: list[Selected], owner: tuple[int, int] | None, chmod: Chmod | None) -> Iterator[_Item]:
     """Tar entries for selected files: `owner` None keeps the source's (COPY --from), else sets it."""
     for sel in selected:
         src: ContextFile = sel.source
@@ -70,7 +67,7 @@ def _entries(selected: list[Selected], owner: tuple[int, int] | None, mode: int 
             uid, gid = st.st_uid, st.st_gid
         else:
             uid, gid = owner
-        perm = mode if mode is not None else stat.S_IMODE(src.mode)
+        perm = _mode(chmod, stat.S_IMODE(src.mode), src.kind is FileKind.DIR)
         mtime = src.mtime_ns // 1_000_000_000
         if src.kind is FileKind.DIR:
             yield _Item(TarEntry(sel.dest, EntryType.DIR, 0, perm, uid, gid, mtime=mtime))
@@ -137,7 +134,7 @@ def _fetch(url: str, checksum: str | None, workspace: Path, what: str) -> Path:
 
 
 def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildEnv, what: str,
-             uid: int, gid: int, mode: int | None) -> list[_Item]:
+             uid: int, gid: int, mode: Chmod | None) -> list[_Item]:
     from_ref = inst.from_stage if isinstance(inst, CopyInstruction) else None
     root: SourceRoot = env.source_root(from_ref) if from_ref else env.context
     items: list[_Item] = []
@@ -148,7 +145,7 @@ def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: Bui
             fetched = _fetch(src, inst.checksum, env.workspace, what)
             path = child(target, fetched.name) if dest_is_dir else target
             st = fetched.stat()
-            items.append(_Item(TarEntry(path, EntryType.FILE, st.st_size, mode if mode is not None else 0o600,
+            items.append(_Item(TarEntry(path, EntryType.FILE, st.st_size, _mode(mode, 0o600),
                                         uid, gid, mtime=int(time.time())), path=fetched))
         elif (isinstance(inst, AddInstruction) and inst.unpack is not False
               and (tar := _single_tar(root, src, what)) is not None):
@@ -165,7 +162,7 @@ def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: Bui
     for doc in inst.inline_sources:
         data = (doc.content_chomped if doc.chomp else doc.content).encode()
         path = child(target, doc.name) if dest_is_dir else target
-        items.append(_Item(TarEntry(path, EntryType.FILE, len(data), mode if mode is not None else 0o644, uid, gid),
+        items.append(_Item(TarEntry(path, EntryType.FILE, len(data), _mode(mode, 0o644), uid, gid),
                            data=data))
     return items
 
