@@ -1,8 +1,13 @@
 """Safe extraction of layer tars into a directory, applying OCI whiteouts and opaque dirs in layer order.
 
-Every file operation is relative to a directory fd opened with O_NOFOLLOW, component by component, so neither a
-symlink from the tar nor a concurrent rename can make a write land outside the target. Entries are applied as the
-image spec's "Applying Changesets" says: a whiteout or opaque marker only hides what lower layers put there.
+Every file operation is relative to a directory fd opened with O_NOFOLLOW, component by component
+(`safedir.resolve_dir`). A symlink already in the tree on an entry's parent path is resolved inside the root, as
+docker, containerd and buildah do (a layer with `lib -> usr/lib` and a later `lib/x86_64-linux-gnu/libc.so.6` puts
+the file in `usr/lib/...`); a link to `/etc` or `../../..` resolves to the root's own `etc` or the root, so no write
+ever lands outside the target. The entry's own last component is never followed: it is replaced. Entries are
+applied as the image spec's "Applying Changesets" says: a whiteout or opaque marker only hides what lower layers put
+there. With `overlay_whiteouts` they are instead written in overlayfs form (0/0 char devices, the
+`trusted.overlay.opaque` xattr), for trees used as overlay lower dirs.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from typing import BinaryIO
 
 from dockyard.errors import InvalidArgument, InvalidLayer, LimitExceeded, UnsafePath
 from dockyard.layers.compression import MAX_UNCOMPRESSED, decompress
-from dockyard.layers.safedir import DIR_FLAGS, chmod_nofollow, lstat_at, walk, write_all
+from dockyard.layers.safedir import DIR_FLAGS, chmod_nofollow, join, lstat_at, resolve_dir, write_all
 from dockyard.layers.tarformat import BLOCK, CHUNK, EntryType, TarEntry, escapes
 from dockyard.layers.tarreader import TarReader
 from dockyard.layers.whiteout import is_opaque_marker, is_whiteout, is_whiteout_meta, opaque_dir, whiteout_target
@@ -60,14 +65,15 @@ class _Counts:
 
 def extract_layers(layers: Iterable[Layer | BinaryIO], target: str | os.PathLike[str], *,
                    allow_devices: bool = False, preserve_owners: bool = False, preserve_xattrs: bool = False,
-                   max_bytes: int = MAX_UNCOMPRESSED) -> ExtractResult:
+                   overlay_whiteouts: bool = False, max_bytes: int = MAX_UNCOMPRESSED) -> ExtractResult:
     """Apply `layers` (Layer objects, or tar streams, compressed or not) in order into `target` (created if missing).
 
     Streams are consumed (and may be closed); Layer objects are opened and closed here.
 
-    Raises UnsafePath for `..`, paths through symlinks and escaping hardlinks, InvalidLayer for corrupt tars,
+    Raises UnsafePath for `..` in a name or a hardlink target, InvalidLayer for corrupt tars and symlink loops,
     LimitExceeded when file content passes `max_bytes`. Setuid/setgid bits and owners are kept only with
-    `preserve_owners`; device nodes are made only with `allow_devices` when running as root.
+    `preserve_owners`; device nodes are made only with `allow_devices` when running as root. `overlay_whiteouts`
+    keeps whiteouts and opaque markers as overlayfs marks (needs root) instead of applying them.
     """
     try:
         os.makedirs(target, exist_ok=True)
@@ -76,6 +82,7 @@ def extract_layers(layers: Iterable[Layer | BinaryIO], target: str | os.PathLike
         raise InvalidArgument(f"extraction target {os.fspath(target)!r} is not a directory") from None
     try:
         ex = _Extractor(root, allow_devices and os.geteuid() == 0, preserve_owners, preserve_xattrs, max_bytes)
+        ex.overlay = overlay_whiteouts
         for n, layer in enumerate(layers, 1):
             if isinstance(layer, Layer):
                 with layer.open_uncompressed() as stream:
@@ -89,11 +96,11 @@ def extract_layers(layers: Iterable[Layer | BinaryIO], target: str | os.PathLike
 
 
 def extract_tar(stream: BinaryIO, target: str | os.PathLike[str], *, allow_devices: bool = False,
-                preserve_owners: bool = False, preserve_xattrs: bool = False,
+                preserve_owners: bool = False, preserve_xattrs: bool = False, overlay_whiteouts: bool = False,
                 max_bytes: int = MAX_UNCOMPRESSED) -> ExtractResult:
     """Extract one tar stream (compressed or not); see `extract_layers`."""
     return extract_layers([stream], target, allow_devices=allow_devices, preserve_owners=preserve_owners,
-                          preserve_xattrs=preserve_xattrs, max_bytes=max_bytes)
+                          preserve_xattrs=preserve_xattrs, overlay_whiteouts=overlay_whiteouts, max_bytes=max_bytes)
 
 
 def _check(path: str, what: str) -> None:
@@ -102,12 +109,16 @@ def _check(path: str, what: str) -> None:
 
 
 class _Extractor:
+    """Applies entries; every path it keeps (`dirs`, `layer`, the parent cache's value) is a real path in the root."""
+
     def __init__(self, root: int, devices: bool, owners: bool, xattrs: bool, max_bytes: int) -> None:
         self.root, self.devices, self.owners, self.xattrs, self.max_bytes = root, devices, owners, xattrs, max_bytes
+        self.overlay = False
         self.counts = _Counts()
         self.dirs: dict[str, TarEntry] = {}  # directory metadata applied at the very end (modes may forbid writes)
         self.layer: set[str] = set()  # paths this layer wrote, and their ancestors: whiteouts must spare them
-        self.cache: tuple[str, int] | None = None
+        self.cache: tuple[str, int, str] | None = None  # (archive parent, fd, real parent)
+        self.stale = False  # the cached resolution may have changed; its fd stays open while a caller borrows it
         self.buffer = memoryview(bytearray(CHUNK))
         self.what = ""
 
@@ -128,50 +139,61 @@ class _Extractor:
             self._opaque(opaque_dir(path))
         elif is_whiteout(path):
             self.counts.whiteouts += 1
-            target = whiteout_target(path)
-            if target not in self.layer:
-                try:
-                    parent = self._parent(target, create=False)
-                except UnsafePath:
-                    return  # under a symlink: nothing of the lower layers is there to hide
-                if parent is not None:
-                    self._remove(parent, target)
+            self._whiteout(whiteout_target(path))
         elif is_whiteout_meta(path) or path == ".":
             return
         elif entry.type in (EntryType.CHAR, EntryType.BLOCK) and not self.devices:
             self.counts.skipped_devices += 1
         else:
-            self._create(entry, reader)
-            p = path
-            while p not in self.layer:
-                self.layer.add(p)
-                p = p.rpartition("/")[0] or "."
+            self._written(self._create(entry, reader))
 
-    def _create(self, entry: TarEntry, reader: TarReader) -> None:
-        path = entry.path
-        parent = self._parent(path, create=True)
-        assert parent is not None
-        name = path.rpartition("/")[2]
+    def _written(self, real: str) -> None:
+        while real not in self.layer:
+            self.layer.add(real)
+            real = real.rpartition("/")[0] or "."
+
+    def _whiteout(self, target: str) -> None:
+        found = self._parent(target, create=self.overlay)
+        if found is None:
+            return  # nothing of the lower layers is there to hide
+        parent, real_parent = found
+        name = target.rpartition("/")[2]
+        real = join(real_parent, name)
+        if self.overlay:
+            if lstat_at(parent, name) is None:  # this layer's own entry at that path wins
+                os.mknod(name, stat.S_IFCHR | 0o600, os.makedev(0, 0), dir_fd=parent)
+                self._written(real)
+        elif real not in self.layer:
+            self._remove(parent, real)
+
+    def _create(self, entry: TarEntry, reader: TarReader) -> str:
+        """Make `entry` (its parent path resolved inside the root, its own name never followed); its real path."""
+        found = self._parent(entry.path, create=True)
+        assert found is not None
+        parent, real_parent = found
+        name = entry.path.rpartition("/")[2]
+        real = join(real_parent, name)
         existing = lstat_at(parent, name)
         if entry.type is EntryType.DIR:
             if existing is None or not stat.S_ISDIR(existing.st_mode):
                 if existing is not None:
-                    self._remove(parent, path)
+                    self._remove(parent, real)
                 os.mkdir(name, 0o700, dir_fd=parent)
-            self.dirs[path] = entry
+            self.dirs[real] = entry
             self.counts.dirs += 1
-            return
+            return real
         if entry.type is EntryType.HARDLINK:
-            self._hardlink(entry, parent, name)  # removes `existing` itself, after resolving the target
-            return
+            self._hardlink(entry, parent, name, real)  # removes `existing` itself, after resolving the target
+            return real
         if existing is not None:
-            self._remove(parent, path)
+            self._remove(parent, real)
         mode = entry.mode & (0o7777 if self.owners else 0o1777)
         if entry.type is EntryType.FILE:
             self._file(entry, reader, parent, name, mode)
-            return
+            return real
         if entry.type is EntryType.SYMLINK:
             os.symlink(entry.linkname, name, dir_fd=parent)
+            self.stale = True  # a new link may change how a cached archive path resolves
             self.counts.symlinks += 1
         else:
             kind = {EntryType.FIFO: stat.S_IFIFO, EntryType.CHAR: stat.S_IFCHR, EntryType.BLOCK: stat.S_IFBLK}
@@ -181,12 +203,13 @@ class _Extractor:
                 if entry.type is EntryType.FIFO:
                     raise
                 self.counts.skipped_devices += 1  # root without CAP_MKNOD, as in most containers
-                return
+                return real
             self.counts.specials += 1
             chmod_nofollow(parent, name, mode)
         if self.owners:
             os.chown(name, entry.uid, entry.gid, dir_fd=parent, follow_symlinks=False)
         os.utime(name, (entry.mtime, entry.mtime), dir_fd=parent, follow_symlinks=False)
+        return real
 
     def _file(self, entry: TarEntry, reader: TarReader, parent: int, name: str, mode: int) -> None:
         if self.counts.bytes + entry.size > self.max_bytes:
@@ -212,13 +235,15 @@ class _Extractor:
         self.counts.files += 1
         self.counts.bytes += entry.size
 
-    def _hardlink(self, entry: TarEntry, parent: int, name: str) -> None:
+    def _hardlink(self, entry: TarEntry, parent: int, name: str, real: str) -> None:
+        """Link to an earlier entry: its parent path resolves inside the root like any entry's; it is not followed."""
         link = entry.linkname
         if link in (".", entry.path):
             raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} points at {link!r}")
         if escapes(link):
             raise UnsafePath(f"{self.what}: hardlink {entry.path!r} -> {link!r} points outside the root")
-        src_parent = walk(self.root, link.rpartition("/")[0] or ".", create=False, what=self.what)
+        found = resolve_dir(self.root, link.rpartition("/")[0] or ".", create=False, what=self.what)
+        src_parent = found[0] if found is not None else None
         src_name = link.rpartition("/")[2]
         try:
             st = lstat_at(src_parent, src_name) if src_parent is not None else None
@@ -227,7 +252,7 @@ class _Extractor:
             if stat.S_ISDIR(st.st_mode):
                 raise InvalidLayer(f"{self.what}: hardlink {entry.path!r} -> {link!r}: target is a directory")
             if lstat_at(parent, name) is not None:
-                self._remove(parent, entry.path)
+                self._remove(parent, real)
             os.link(src_name, name, src_dir_fd=src_parent, dst_dir_fd=parent, follow_symlinks=False)
         finally:
             if src_parent is not None:
@@ -235,19 +260,21 @@ class _Extractor:
         self.counts.hardlinks += 1
 
     def _opaque(self, directory: str) -> None:
-        try:
-            fd = walk(self.root, directory, create=False, what=self.what)
-        except UnsafePath:
+        found = resolve_dir(self.root, directory, create=self.overlay, what=self.what)
+        if found is None:
             return
-        if fd is None:
-            return
+        fd, real = found
         try:
-            self._prune(fd, "" if directory == "." else directory + "/")
+            if self.overlay:
+                os.setxattr(fd, "trusted.overlay.opaque", b"y")
+                self._written(real)
+            else:
+                self._prune(fd, "" if real == "." else real + "/")
         finally:
             os.close(fd)
 
     def _prune(self, fd: int, prefix: str) -> None:
-        """Remove what lower layers put under the directory `fd`, sparing this layer's own paths."""
+        """Remove what lower layers put under the directory `fd` (real path `prefix`), sparing this layer's own."""
         for name in os.listdir(fd):
             path = prefix + name
             if path not in self.layer:
@@ -261,37 +288,36 @@ class _Extractor:
                 finally:
                     os.close(child)
 
-    def _remove(self, parent: int, path: str) -> None:
-        name = path.rpartition("/")[2]
+    def _remove(self, parent: int, real: str) -> None:
+        """Remove the entry at real path `real` (in the directory `parent`); any removal may change resolution."""
+        name = real.rpartition("/")[2]
         st = lstat_at(parent, name)
         if st is None:
             return
+        self.stale = True
         if stat.S_ISDIR(st.st_mode):
             shutil.rmtree(name, dir_fd=parent)
-            self._forget(path)
+            below = real + "/"  # deferred metadata of what went away
+            self.dirs = {p: e for p, e in self.dirs.items() if p != real and not p.startswith(below)}
         else:
             os.unlink(name, dir_fd=parent)
 
-    def _forget(self, path: str) -> None:
-        """A directory went away: its deferred metadata and the cached parent fd may point into it."""
-        below = path + "/"
-        self.dirs = {p: e for p, e in self.dirs.items() if p != path and not p.startswith(below)}
-        if self.cache is not None and (self.cache[0] == path or self.cache[0].startswith(below)):
+    def _drop_cache(self) -> None:
+        if self.cache is not None:
             os.close(self.cache[1])
             self.cache = None
 
-    def _parent(self, path: str, *, create: bool) -> int | None:
-        """The (cached, borrowed) fd of the parent directory of `path`."""
+    def _parent(self, path: str, *, create: bool) -> tuple[int, str] | None:
+        """The (cached, borrowed) fd of the parent directory of archive path `path`, and its real path."""
         parent = path.rpartition("/")[0] or "."
-        if self.cache is not None and self.cache[0] == parent:
-            return self.cache[1]
-        fd = walk(self.root, parent, create=create, what=self.what)
-        if fd is None:
+        if self.cache is not None and not self.stale and self.cache[0] == parent:
+            return self.cache[1], self.cache[2]
+        found = resolve_dir(self.root, parent, create=create, what=self.what)
+        if found is None:
             return None
-        if self.cache is not None:
-            os.close(self.cache[1])
-        self.cache = (parent, fd)
-        return fd
+        self._drop_cache()
+        self.cache, self.stale = (parent, *found), False
+        return found
 
     def _set_xattrs(self, fd: int, entry: TarEntry) -> None:
         if not self.xattrs:
@@ -305,14 +331,13 @@ class _Extractor:
 
     def finish(self) -> None:
         """Apply deferred directory metadata, deepest first, so parents keep their own mtimes."""
-        if self.cache is not None:
-            os.close(self.cache[1])
-            self.cache = None
+        self._drop_cache()
         for path in sorted(self.dirs, key=lambda p: p.count("/"), reverse=True):
             entry = self.dirs[path]
-            fd = walk(self.root, path, create=False, what=self.what)
-            if fd is None:
+            found = resolve_dir(self.root, path, create=False, what=self.what)
+            if found is None:
                 continue
+            fd = found[0]
             try:
                 if self.owners:
                     os.fchown(fd, entry.uid, entry.gid)

@@ -40,11 +40,20 @@ class BwrapSandbox:
             raise Unsupported("bubblewrap is not installed (apt-get install bubblewrap)")
         self._bwrap = found
 
-    def command(self, merged: Path, spec: RunSpec, hosts: Path, resolv: Path) -> list[str]:
-        """The bwrap argv for `spec` with `merged` as the root."""
+    def command(self, merged: Path, spec: RunSpec, hosts: Path, resolv: Path,
+                points: Mountpoints | None = None) -> list[str]:
+        """The bwrap argv for `spec` with `merged` as the root.
+
+        With `points`, every mount destination is the target's real path inside the root: bwrap itself would
+        resolve an absolute symlink on the way (`/var/run -> /run`) against the host's root, not the new one.
+        """
+        def dest(target: str) -> str:
+            return target if points is None else "/" + points.real(target).removeprefix(".")
+
         uid, _ = parse_user(spec.user)
-        argv = [self._bwrap, "--bind", str(merged), "/", "--proc", "/proc", *_PROC_READONLY, "--dev", "/dev",
-                "--ro-bind", str(hosts), "/etc/hosts", "--ro-bind", str(resolv), "/etc/resolv.conf",
+        argv = [self._bwrap, "--bind", str(merged), "/", "--proc", dest("/proc"), *_PROC_READONLY, "--dev",
+                dest("/dev"), "--ro-bind", str(hosts), dest("/etc/hosts"), "--ro-bind", str(resolv),
+                dest("/etc/resolv.conf"),
                 "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--hostname", spec.hostname,
                 "--die-with-parent", "--chdir", spec.cwd or "/", "--clearenv"]
         if spec.network is not Network.HOST:
@@ -56,9 +65,9 @@ class BwrapSandbox:
             for cap in DEFAULT_CAPS:
                 argv += ["--cap-add", cap]
         for bind in spec.mounts:
-            argv += ["--ro-bind" if bind.readonly else "--bind", str(bind.source), bind.target]
+            argv += ["--ro-bind" if bind.readonly else "--bind", str(bind.source), dest(bind.target)]
         for target in spec.tmpfs:
-            argv += ["--tmpfs", target]
+            argv += ["--tmpfs", dest(target)]
         for pair in environment(spec):
             key, _, value = pair.partition("=")
             argv += ["--setenv", key, value]
@@ -76,8 +85,8 @@ class BwrapSandbox:
             with overlay_mount(lowers, upper, work, merged):
                 points = Mountpoints.scan(merged, targets)
                 _precreate(merged, points)
-                done = subprocess.run(self.command(merged, spec, etc.hosts, etc.resolv), stdin=subprocess.DEVNULL,
-                                      stdout=stdout, stderr=stderr, check=False,
+                argv = self.command(merged, spec, etc.hosts, etc.resolv, points)
+                done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, check=False,
                                       user=uid if uid else None, group=gid if uid else None,
                                       extra_groups=[] if uid else None)
             points.clean(upper)
@@ -86,9 +95,10 @@ class BwrapSandbox:
 
 def _precreate(merged: Path, points: Mountpoints) -> None:
     """Make missing mount points as root first: an unprivileged bwrap could not create them in the root."""
+    files = {points.real("/etc/hosts"), points.real("/etc/resolv.conf")}
     for rel in points.missing:
         path = merged / rel
-        if rel in ("etc/hosts", "etc/resolv.conf"):
+        if rel in files:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.touch()
         elif not path.parent.exists() or path.parent.is_dir():

@@ -3,8 +3,10 @@
 Runtimes create any missing mount point (`/proc`, `/sys`, `/etc/hosts`, a cache mount's target) inside the
 root filesystem, which is the overlay, so it lands in the upper dir. `Mountpoints.scan` records which targets
 did not exist before the run; `Mountpoints.clean` deletes those that are still empty afterwards (and parent dirs
-that only the runtime created or copied up), so they never leak into the layer. Targets below a symlink in the
-image are neither followed nor cleaned.
+that only the runtime created or copied up), so they never leak into the layer. A target through a symlink in the
+image (`/var/run/x` with `/var/run -> /run`, a `/etc/resolv.conf` link) is resolved inside the root with the
+extractor's resolver (`layers.safedir.follow_in_scope`), as runc's securejoin does before it mounts, so the mount
+point that runc makes is the one that is recorded and cleaned.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import json
 import os
 import resource
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.build.sandbox.base import Network, RunSpec
 from dockyard.errors import InvalidArgument
+from dockyard.layers.safedir import follow_in_scope
 
 #: Docker's default capability set (moby oci/caps/defaults.go).
 DEFAULT_CAPS = tuple(f"CAP_{name}" for name in (
@@ -149,15 +152,25 @@ class Mountpoints:
     """Targets and parents (relative paths) that did not exist in the merged root."""
     parents: tuple[tuple[str, int, int, int], ...]
     """Existing parent dirs of targets with their (mode, uid, gid): copied up when a mount point is made."""
+    resolved: tuple[tuple[str, str], ...] = ()
+    """(target, real relative path) for every target: where the runtime mounts it."""
+
+    def real(self, target: str) -> str:
+        """The real relative path of `target` (as scanned)."""
+        return dict(self.resolved).get(target, _rel(target))
 
     @classmethod
-    def scan(cls, merged: Path, targets: Iterable[str]) -> Mountpoints:
-        """Record the state of `targets` in `merged`; a target below a symlink or a file is not followed."""
+    def scan(cls, merged: Path, targets: Sequence[str]) -> Mountpoints:
+        """Record the state of `targets` in `merged`, each resolved inside it as the runtime will resolve it."""
         missing: list[str] = []
         parents: dict[str, tuple[str, int, int, int]] = {}
-        for target in targets:
-            rel = _rel(target)
-            parts = rel.split("/") if rel else []
+        root = os.open(merged, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            real = [follow_in_scope(root, _rel(target), what=f"mount target {target!r}") for target in targets]
+        finally:
+            os.close(root)
+        for rel in real:
+            parts = rel.split("/") if rel != "." else []
             for n in range(1, len(parts) + 1):
                 sub = "/".join(parts[:n])
                 try:
@@ -169,9 +182,9 @@ class Mountpoints:
                 if n == len(parts):
                     break
                 if not stat.S_ISDIR(st.st_mode):
-                    break  # the runtime resolves symlinks inside the root: we do not guess where it mounts
+                    break  # a file where a directory should be: the runtime fails, nothing to undo
                 parents[sub] = (sub, st.st_mode, st.st_uid, st.st_gid)
-        return cls(tuple(missing), tuple(parents.values()))
+        return cls(tuple(missing), tuple(parents.values()), tuple(zip(targets, real, strict=True)))
 
     def clean(self, upper: Path) -> None:
         """Delete runtime-made mount points from `upper` (deepest first) while they are empty files or dirs.
