@@ -132,3 +132,37 @@ def select(root: SourceRoot, sources: Sequence[str], dest: str, workdir: str, in
                 raise InvalidArgument(f"{instruction}: cannot copy a file onto /")
             out[path] = Selected(path, entry)
     return [out[k] for k in sorted(out)]
+
+
+def select_parents(root: SourceRoot, sources: Sequence[str], dest: str, workdir: str,
+                   instruction: str) -> list[Selected]:
+    """`COPY --parents`: each match keeps its path (and parent directories, with their own metadata) below
+    the destination directory; a `/./` in a source is the pivot: only the part after it is kept."""
+    target, _ = destination(dest, workdir)
+    out: dict[str, Selected] = {}
+    for src in sources:
+        pivot, sep, _rest = src.lstrip("/").removeprefix("./").partition("/./")
+        base = posixpath.normpath(pivot) if sep else ""
+        if base.startswith(".."):
+            raise UnsafePath(f"{instruction}: source {src!r} is outside the {root.what}")
+        cut = 0 if base in ("", ".") else len(base) + 1
+        for rel, entry in root.lookup(src.replace("/./", "/"), instruction):
+            kept = rel[cut:] if rel != "." else ""
+            parts = kept.split("/") if kept else []
+            for n in range(1, len(parts)):  # the parents between the pivot and the match
+                parent = root.files.get(posixpath.join(base, *parts[:n]) if cut else "/".join(parts[:n]))
+                if parent is not None:
+                    path = child(target, "/".join(parts[:n]))
+                    out.setdefault(path, Selected(path, parent))
+            at = child(target, kept) if kept else target
+            if entry.kind is FileKind.DIR:
+                if at != ".":
+                    out[at] = Selected(at, entry)
+                for below in root.below(rel):
+                    path = child(at, below.path[len(rel) + 1:] if rel != "." else below.path)
+                    out[path] = Selected(path, below)
+            elif entry.kind is FileKind.OTHER:
+                raise InvalidArgument(f"{instruction}: {rel!r} is not a regular file, directory or symlink")
+            else:
+                out[at] = Selected(at, entry)
+    return [out[k] for k in sorted(out)]

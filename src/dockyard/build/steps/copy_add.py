@@ -21,7 +21,7 @@ from typing import BinaryIO
 
 from dockyard.build.cache import CacheRecord, step_key
 from dockyard.build.chmod import Chmod
-from dockyard.build.context import Selected, SourceRoot, child, destination, select
+from dockyard.build.context import Selected, SourceRoot, child, destination, select, select_parents
 from dockyard.build.steps.base import BuildEnv, StageState
 from dockyard.build.steps.users import is_dir, resolve_ids
 from dockyard.dockerfile import AddInstruction, ContextFile, CopyInstruction, FileKind, PatternMatcher
@@ -154,7 +154,11 @@ def _collect(state: StageState, inst: CopyInstruction | AddInstruction, env: Bui
             local.append(src)
     if local:
         keep = from_ref is not None and not inst.chown
-        selected = select(root, local, inst.dest, state.workdir, what, lambda p: is_dir(state.image, p, env.listings))
+        if isinstance(inst, CopyInstruction) and inst.parents:
+            selected = select_parents(root, local, inst.dest, state.workdir, what)
+        else:
+            selected = select(root, local, inst.dest, state.workdir, what,
+                              lambda p: is_dir(state.image, p, env.listings))
         if inst.excludes:
             matcher = PatternMatcher(inst.excludes)
             selected = [s for s in selected if not matcher.matches_or_parent_matches(s.source.path)]
@@ -198,6 +202,8 @@ def describe(inst: CopyInstruction | AddInstruction) -> str:
             flags.append(f"--{name}={value}")
     if inst.link:
         flags.append("--link")
+    if isinstance(inst, CopyInstruction) and inst.parents:
+        flags.append("--parents")
     words = [*flags, *inst.sources, *(f"<<{d.name}" for d in inst.inline_sources), inst.dest]
     return f"{inst.keyword_text.upper()} {' '.join(words)} # buildkit"
 
@@ -205,8 +211,6 @@ def describe(inst: CopyInstruction | AddInstruction) -> str:
 def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildEnv) -> tuple[str, bool]:
     """Add the layer of one COPY/ADD to `state`; returns (history text, whether it came from the cache)."""
     what = f"line {inst.start_line}: {inst.keyword_text.upper()}"
-    if isinstance(inst, CopyInstruction) and inst.parents:
-        raise Unsupported(f"{what} --parents is not supported yet")
     text = describe(inst)
     uid, gid = resolve_ids(state.image, inst.chown, what, env.listings) if inst.chown else (0, 0)
     items = _collect(state, inst, env, what, uid, gid, _chmod(inst.chmod, what))
