@@ -1,40 +1,30 @@
-"""The `dockyard` command: builds the Typer app and maps every dockyard Error to one line and an exit code.
+"""The `dockyard` command: a click group of lazily loaded verbs; each dockyard Error becomes one line and an exit code.
 
-This is the only place that turns exceptions into exit codes (house rule 4).
+This is the only place that turns exceptions into exit codes (house rule 4). Start-up matters (`dockyard analyze`
+is measured against dive, start-up included), so this module imports click and nothing heavy: each verb's module
+is imported only when that verb runs (see cli/lazy.py), and verbs import their libraries inside their functions.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import traceback
 
-import typer
+import click
+from click import exceptions as click_exc
 
-try:  # typer >= 0.20 vendors click as typer._click
-    from typer._click import exceptions as click_exc  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover
-    from click import exceptions as click_exc  # type: ignore[no-redef,unused-ignore]
-
-from dockyard.cli.commands import register
+from dockyard.cli.commands import COMMANDS
+from dockyard.cli.lazy import LazyGroup
+from dockyard.cli.options import CONTEXT_SETTINGS
 from dockyard.errors import Error
-
-app = typer.Typer(
-    name="dockyard",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="rich",
-)
 
 _state = {"debug": False}
 
 
-@app.callback()
-def _main(
-    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors.", envvar="DOCKYARD_DEBUG"),
-) -> None:
+@click.group("dockyard", cls=LazyGroup, lazy=COMMANDS, no_args_is_help=True, context_settings=CONTEXT_SETTINGS)
+@click.option("--debug", is_flag=True, default=False, envvar="DOCKYARD_DEBUG", show_envvar=True,
+              help="Show tracebacks for errors.")
+def app(debug: bool) -> None:
     """dockyard: build, store, secure, ship and slim container images with no Docker daemon.
 
     Images are named by a transport reference:
@@ -51,11 +41,12 @@ def _main(
     _state["debug"] = debug
 
 
-register(app)
+def _traceback() -> None:
+    """With --debug or DOCKYARD_DEBUG=1, the traceback of the exception being handled."""
+    if _state["debug"]:
+        import traceback
 
-
-_CLICK_EXIT: type[Exception] = getattr(click_exc, "Exit", typer.Exit)
-_CLICK_ABORT: type[Exception] = getattr(click_exc, "Abort", typer.Abort)
+        traceback.print_exc()
 
 
 def _fail(message: str, code: int) -> None:
@@ -65,7 +56,7 @@ def _fail(message: str, code: int) -> None:
 
 def _usage(exc: click_exc.UsageError) -> str:
     """A usage error as one line, with where to find help (click prints a usage block instead)."""
-    message = exc.format_message().replace("Value error, ", "").rstrip(".")
+    message = exc.format_message().rstrip(".")
     path = exc.ctx.command_path if exc.ctx is not None else "dockyard"
     return f"{message} (see '{path} --help')"
 
@@ -74,34 +65,30 @@ def run(argv: list[str] | None = None) -> None:
     """Console-script entry point."""
     no_args = getattr(click_exc, "NoArgsIsHelpError", ())  # click >= 8.2 only
     try:
-        result = app(args=argv, prog_name="dockyard", standalone_mode=False)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        result = app.main(args=argv, prog_name="dockyard", standalone_mode=False)
     except no_args as exc:
         exc.show()
         sys.exit(0)
-    except _CLICK_EXIT as exc:  # click's own Exit (older typer raises it from --help paths)
-        sys.exit(getattr(exc, "exit_code", 0))
+    except click_exc.Exit as exc:  # click returns Exit's code with standalone_mode=False; kept for safety
+        sys.exit(exc.exit_code)
     except click_exc.UsageError as exc:
         _fail(_usage(exc), exc.exit_code)
     except click_exc.ClickException as exc:
         _fail(exc.format_message(), exc.exit_code)
-    except (typer.Abort, _CLICK_ABORT):
+    except click_exc.Abort:
         _fail("aborted", 130)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
     except Error as exc:
-        if _state["debug"]:
-            traceback.print_exc()
+        _traceback()
         _fail(exc.diagnostics(), exc.exit_code)
     except BrokenPipeError:  # pragma: no cover - `dockyard images | head`; before OSError, its base class
         os._exit(0)
     except OSError as exc:
-        if _state["debug"]:
-            traceback.print_exc()
+        _traceback()
         where = f": {exc.filename}" if exc.filename else ""
         _fail(f"{exc.strerror or exc}{where}", 1)
-    if isinstance(result, int) and not isinstance(result, bool):  # typer.Exit(n) comes back as n here
+    if isinstance(result, int) and not isinstance(result, bool):  # click.exceptions.Exit(n) comes back as n here
         sys.exit(result)
 
 

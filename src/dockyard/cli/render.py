@@ -12,12 +12,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
-
-from dockyard.oci.digest import Digest
-from dockyard.oci.platform import Platform
-from dockyard.oci.reference import Reference
-
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -29,11 +23,12 @@ class Output(StrEnum):
     JSON = "json"
 
 
-OUTPUT_OPTION = typer.Option(Output.TABLE, "--output", "-o", help="Output format: table (human) or json.")
-
-
 def to_jsonable(value: object) -> object:
     """Dataclasses, digests, references, platforms, paths, enums and datetimes to plain JSON values (deterministic)."""
+    from dockyard.oci.digest import Digest  # here, not at the top: `dockyard version` needs none of oci
+    from dockyard.oci.platform import Platform
+    from dockyard.oci.reference import Reference
+
     if isinstance(value, (Digest, Path)):
         return str(value)
     if isinstance(value, Reference):  # names print as docker shows them (`busybox:1.0`), not as their parts

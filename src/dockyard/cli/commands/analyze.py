@@ -5,24 +5,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output
+from dockyard.cli.options import argument, output_option, path_type, verb
+from dockyard.cli.render import Output
 
 
-def analyze(
-    ref: str = typer.Argument(..., help="Image: NAME[:TAG], oci:DIR[:TAG], docker-archive:FILE, oci-archive:FILE, ..."),
-    platform: str | None = typer.Option(None, "--platform", help="Pick this platform out of an index "
-                                                                 "(os/arch or os/arch/variant)."),
-    base: str | None = typer.Option(None, "--base", help="The base image, to report the app's own size and waste."),
-    ci: bool = typer.Option(False, "--ci", help="Gate: check the rules of --ci-config, print PASS/FAIL, exit 1 on "
-                                                "failure."),
-    ci_config: Path | None = typer.Option(None, "--ci-config", help="dive's .dive-ci rules file (default: "
-                                                                     "./.dive-ci, else dive's defaults)."),
-    output: Output = OUTPUT_OPTION,
-    html: Path | None = typer.Option(None, "--html", help="Also write a self-contained HTML report to this file."),
-    tui: bool = typer.Option(False, "--tui", help="Browse the layers and their file trees interactively (dive-like)."),
-) -> None:
+@verb("analyze")
+@argument("ref", help="Image: NAME[:TAG], oci:DIR[:TAG], docker-archive:FILE, oci-archive:FILE, ...")
+@click.option("--platform", default=None, help="Pick this platform out of an index (os/arch or os/arch/variant).")
+@click.option("--base", default=None, help="The base image, to report the app's own size and waste.")
+@click.option("--ci", is_flag=True, default=False,
+              help="Gate: check the rules of --ci-config, print PASS/FAIL, exit 1 on failure.")
+@click.option("--ci-config", type=path_type(), default=None,
+              help="dive's .dive-ci rules file (default: ./.dive-ci, else dive's defaults).")
+@output_option()
+@click.option("--html", type=path_type(), default=None, help="Also write a self-contained HTML report to this file.")
+@click.option("--tui", is_flag=True, default=False,
+              help="Browse the layers and their file trees interactively (dive-like).")
+def analyze(ref: str, platform: str | None, base: str | None, ci: bool, ci_config: Path | None, output: Output,
+            html: Path | None, tui: bool) -> None:
     """Analyze an image: layers, wasted and reclaimable bytes, findings and how to fix them.
 
     Examples:
@@ -39,7 +41,6 @@ def analyze(
 
     from dockyard.analyze import analyze as run_analysis
     from dockyard.cli.progress import byte_progress
-    from dockyard.cli.render import console
     from dockyard.image.select import select_image
     from dockyard.oci.platform import Platform
     from dockyard.oci.protocols import Image
@@ -95,9 +96,9 @@ def analyze(
         sys.stdout.write(render(report, evaluation, rules, color=sys.stdout.isatty()))
     else:
         from dockyard.analyze.formats.tty import print_summary
+        from dockyard.cli.render import console
 
         print_summary(report, console())
     if evaluation is not None and not evaluation.passed:
-        # SystemExit, not typer.Exit: with standalone_mode=False click returns typer.Exit's code, which
-        # cli.main.run drops (see the report); a failed gate is a verdict, not an Error.
+        # A failed gate is a verdict, not an Error: exit 1 with the report already printed.
         raise SystemExit(1)

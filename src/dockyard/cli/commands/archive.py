@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.options import argument, output_option, path_type, verb
+from dockyard.cli.render import Output, print_json
 
 
-def save(
-    refs: list[str] = typer.Argument(..., help="Images to save (any transport reference)."),
-    output_file: Path = typer.Option(..., "-o", "--file", help="Archive to write (docker's -o)."),
-    fmt: str = typer.Option("docker-archive", "--format", help="docker-archive (docker load) or oci-archive."),
-    platform: str | None = typer.Option(None, "--platform", help="For docker-archive: the platform of an index."),
-    output: Output = typer.Option(Output.TABLE, "--output", help="Summary format: table or json."),
-) -> None:
+@verb("save")
+@argument("refs", nargs=-1, required=True, help="Images to save (any transport reference).")
+@click.option("-o", "--file", "output_file", type=path_type(), required=True, help="Archive to write (docker's -o).")
+@click.option("--format", "fmt", default="docker-archive", help="docker-archive (docker load) or oci-archive.")
+@click.option("--platform", default=None, help="For docker-archive: the platform of an index.")
+@output_option("--output", "output", help="Summary format: table or json.")
+def save(refs: tuple[str, ...], output_file: Path, fmt: str, platform: str | None, output: Output) -> None:
     """Save images into one tar that `docker load`, podman and skopeo read.
 
     Example: dockyard save busybox:1.0 -o busybox.tar
@@ -29,24 +30,25 @@ def save(
         archive_format = ArchiveFormat(fmt)
     except ValueError:
         raise InvalidArgument(f"unknown format {fmt!r}: use docker-archive or oci-archive") from None
-    saved = do_save(refs, output_file, archive_format, Platform.parse(platform) if platform else None)
+    saved = do_save(list(refs), output_file, archive_format, Platform.parse(platform) if platform else None)
     if output is Output.JSON:
         print_json(saved)
     else:
-        typer.echo(f"saved {len(saved.images)} image(s) to {saved.path} ({saved.format})")
+        click.echo(f"saved {len(saved.images)} image(s) to {saved.path} ({saved.format})")
 
 
-def load(
-    input_file: Path = typer.Option(..., "--input", "-i", help="docker-archive or oci-archive tar to load."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("load")
+@click.option("--input", "-i", "input_file", type=path_type(), required=True,
+              help="docker-archive or oci-archive tar to load.")
+@output_option()
+def load(input_file: Path, output: Output) -> None:
     """Load every image of an archive into the store, with the names it carries."""
     from dockyard.transports.exchange import Loaded
     from dockyard.transports.exchange import load as do_load
 
     def show(item: Loaded) -> None:
         names = ", ".join(item.names) if item.names else "<none>"
-        typer.echo(f"Loaded image: {names} {item.descriptor.digest}")
+        click.echo(f"Loaded image: {names} {item.descriptor.digest}")
 
     if output is Output.JSON:
         print_json(do_load(input_file))

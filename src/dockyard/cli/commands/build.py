@@ -4,29 +4,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
+from dockyard.cli.options import argument, output_option, path_type, verb
 from dockyard.cli.render import Output, print_json
 
 
-def build(
-    context: Path = typer.Argument(..., help="Build context directory."),
-    file: Path | None = typer.Option(None, "--file", "-f", help="Dockerfile (default: CONTEXT/Dockerfile)."),
-    tag: list[str] = typer.Option([], "--tag", "-t", help="Name the image NAME[:TAG] (repeatable)."),
-    target: str | None = typer.Option(None, "--target", help="Build this stage (default: the last)."),
-    build_arg: list[str] = typer.Option([], "--build-arg", help="Set a build-time variable K=V."),
-    label: list[str] = typer.Option([], "--label", help="Add an image label K=V."),
-    platform: str | None = typer.Option(None, "--platform", help="os/arch of the base images and result."),
-    secret: list[str] = typer.Option([], "--secret", help="Secret for RUN --mount=type=secret: id=ID,src=FILE."),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Build every step again."),
-    dest: str = typer.Option("type=store", "--output", "-o",
-                             help="type=store | type=oci,dest=DIR | type=docker-archive,dest=FILE | type=registry"),
-    push: bool = typer.Option(False, "--push", help="Also push every -t tag that names a registry."),
-    progress: str = typer.Option("plain", "--progress", help="tty, plain, json or quiet (on stderr)."),
-    compression: str = typer.Option("gzip", "--compression", help="Layer compression: gzip, zstd or none."),
-    fmt: Output = typer.Option(Output.TABLE, "--format",
-                               help="Result format: table or json (-o/--output names the image destination)."),
-) -> None:
+@verb("build")
+@argument("context", type=path_type(), help="Build context directory.")
+@click.option("--file", "-f", type=path_type(), default=None, help="Dockerfile (default: CONTEXT/Dockerfile).")
+@click.option("--tag", "-t", multiple=True, help="Name the image NAME[:TAG] (repeatable).")
+@click.option("--target", default=None, help="Build this stage (default: the last).")
+@click.option("--build-arg", multiple=True, help="Set a build-time variable K=V.")
+@click.option("--label", multiple=True, help="Add an image label K=V.")
+@click.option("--platform", default=None, help="os/arch of the base images and result.")
+@click.option("--secret", multiple=True, help="Secret for RUN --mount=type=secret: id=ID,src=FILE.")
+@click.option("--no-cache", is_flag=True, default=False, help="Build every step again.")
+@click.option("--output", "-o", "dest", default="type=store",
+              help="type=store | type=oci,dest=DIR | type=docker-archive,dest=FILE | type=registry")
+@click.option("--push", is_flag=True, default=False, help="Also push every -t tag that names a registry.")
+@click.option("--progress", default="plain", help="tty, plain, json or quiet (on stderr).")
+@click.option("--compression", default="gzip", help="Layer compression: gzip, zstd or none.")
+@output_option("--format", "fmt", help="Result format: table or json (-o/--output names the image destination).")
+def build(context: Path, file: Path | None, tag: tuple[str, ...], target: str | None, build_arg: tuple[str, ...],
+          label: tuple[str, ...], platform: str | None, secret: tuple[str, ...], no_cache: bool, dest: str,
+          push: bool, progress: str, compression: str, fmt: Output) -> None:
     """Build an image from a Dockerfile.
 
     Examples:
@@ -49,13 +51,13 @@ def build(
         raise InvalidArgument(f"bad --compression {compression!r} or --progress {progress!r}") from None
     request = BuildRequest(
         context=context, dockerfile=file, tags=tuple(tag), target=target,
-        build_args=parse_pairs(build_arg, "--build-arg"), labels=parse_pairs(label, "--label"),
+        build_args=parse_pairs(list(build_arg), "--build-arg"), labels=parse_pairs(list(label), "--label"),
         platform=Platform.parse(platform) if platform else None, no_cache=no_cache, output=OutputSpec.parse(dest),
-        compression=comp, secrets=parse_secrets(secret), push=push,
+        compression=comp, secrets=parse_secrets(list(secret)), push=push,
     )
     result = run_build(request, Progress(mode))
     if fmt is Output.JSON:
         print_json({"digest": result.descriptor.digest, "destinations": list(result.destinations),
                     "built": result.built, "cached": result.cached})
     else:
-        typer.echo(f"{' '.join(result.destinations)} {result.descriptor.digest}")
+        click.echo(f"{' '.join(result.destinations)} {result.descriptor.digest}")

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.options import argument, output_option, verb
+from dockyard.cli.render import Output, print_json
 
 
-def copy(
-    source: str = typer.Argument(..., help="Where the image is: NAME[:TAG], oci:DIR[:TAG], docker-archive:FILE, ..."),
-    destination: str = typer.Argument(..., help="Where it goes: NAME[:TAG], oci:DIR[:TAG], oci-archive:FILE, ..."),
-    platform: str | None = typer.Option(
-        None, "--platform", help="Copy only this platform of an index (default: the whole index)."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("copy")
+@argument("source", help="Where the image is: NAME[:TAG], oci:DIR[:TAG], docker-archive:FILE, ...")
+@argument("destination", help="Where it goes: NAME[:TAG], oci:DIR[:TAG], oci-archive:FILE, ...")
+@click.option("--platform", default=None, help="Copy only this platform of an index (default: the whole index).")
+@output_option()
+def copy(source: str, destination: str, platform: str | None, output: Output) -> None:
     """Copy an image or a multi-platform index between the store, OCI layouts and archives.
 
     Examples:
@@ -34,4 +34,4 @@ def copy(
     if output is Output.JSON:
         print_json(written)
     else:
-        typer.echo(f"{written.destination} {written.descriptor.digest}")
+        click.echo(f"{written.destination} {written.descriptor.digest}")

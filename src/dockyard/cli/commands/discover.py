@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from dockyard.cli.remoteopts import AUTHFILE, CA_CERT, INSECURE, remote_options
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json, print_table
+from dockyard.cli.options import argument, output_option, verb
+from dockyard.cli.remoteopts import remote_flags, remote_options
+from dockyard.cli.render import Output, print_json, print_table
 
 
 def _ref(text: str, *, default_tag: bool = True) -> object:
@@ -16,11 +17,11 @@ def _ref(text: str, *, default_tag: bool = True) -> object:
     return RemoteRef.parse(text.removeprefix("docker://"), default_tag=default_tag)
 
 
-def tags(
-    repository: str = typer.Argument(..., help="REGISTRY/REPO"),
-    insecure: bool = INSECURE, ca_cert: Path | None = CA_CERT, authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("tags")
+@argument("repository", help="REGISTRY/REPO")
+@remote_flags
+@output_option()
+def tags(repository: str, insecure: bool, ca_cert: Path | None, authfile: Path | None, output: Output) -> None:
     """List the tags of a repository (follows pagination)."""
     from dockyard.transports.remote import RemoteRef, list_tags
 
@@ -30,14 +31,14 @@ def tags(
         print_json({"repository": str(ref), "tags": found})
     else:
         for tag in found:
-            typer.echo(tag)
+            click.echo(tag)
 
 
-def catalog(
-    registry: str = typer.Argument(..., help="Registry host, e.g. localhost:5000"),
-    insecure: bool = INSECURE, ca_cert: Path | None = CA_CERT, authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("catalog")
+@argument("registry", help="Registry host, e.g. localhost:5000")
+@remote_flags
+@output_option()
+def catalog(registry: str, insecure: bool, ca_cert: Path | None, authfile: Path | None, output: Output) -> None:
     """List the repositories of a registry (`/v2/_catalog`, follows pagination)."""
     from dockyard.transports.remote import catalog as do_catalog
 
@@ -46,14 +47,14 @@ def catalog(
         print_json({"registry": registry, "repositories": repos})
     else:
         for repo in repos:
-            typer.echo(repo)
+            click.echo(repo)
 
 
-def digest(
-    ref: str = typer.Argument(..., help="REGISTRY/REPO[:TAG]"),
-    insecure: bool = INSECURE, ca_cert: Path | None = CA_CERT, authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("digest")
+@argument("ref", help="REGISTRY/REPO[:TAG]")
+@remote_flags
+@output_option()
+def digest(ref: str, insecure: bool, ca_cert: Path | None, authfile: Path | None, output: Output) -> None:
     """Print the digest a tag points to (a HEAD request; nothing is downloaded)."""
     from dockyard.transports.remote import RemoteRef, head_digest
 
@@ -61,13 +62,13 @@ def digest(
     if output is Output.JSON:
         print_json({"reference": ref, "digest": desc.digest, "media_type": desc.media_type, "size": desc.size})
     else:
-        typer.echo(str(desc.digest))
+        click.echo(str(desc.digest))
 
 
-def manifest(
-    ref: str = typer.Argument(..., help="REGISTRY/REPO[:TAG|@DIGEST]"),
-    insecure: bool = INSECURE, ca_cert: Path | None = CA_CERT, authfile: Path | None = AUTHFILE,
-) -> None:
+@verb("manifest")
+@argument("ref", help="REGISTRY/REPO[:TAG|@DIGEST]")
+@remote_flags
+def manifest(ref: str, insecure: bool, ca_cert: Path | None, authfile: Path | None) -> None:
     """Print the raw manifest bytes exactly as the registry serves them (verified against the digest)."""
     import sys
 
@@ -78,12 +79,13 @@ def manifest(
     sys.stdout.flush()
 
 
-def referrers(
-    ref: str = typer.Argument(..., help="REGISTRY/REPO[:TAG|@DIGEST] of the subject"),
-    artifact_type: str | None = typer.Option(None, "--artifact-type", help="Only referrers of this artifactType."),
-    insecure: bool = INSECURE, ca_cert: Path | None = CA_CERT, authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("referrers")
+@argument("ref", help="REGISTRY/REPO[:TAG|@DIGEST] of the subject")
+@click.option("--artifact-type", default=None, help="Only referrers of this artifactType.")
+@remote_flags
+@output_option()
+def referrers(ref: str, artifact_type: str | None, insecure: bool, ca_cert: Path | None, authfile: Path | None,
+              output: Output) -> None:
     """List the artifacts (signatures, SBOMs, attestations) that refer to an image."""
     from dockyard.transports.remote import RemoteRef, list_referrers
 
@@ -96,11 +98,11 @@ def referrers(
     print_table(["DIGEST", "ARTIFACT TYPE", "SIZE"], [[str(d.digest), d.artifact_type or "-", d.size] for d in found])
 
 
-def delete(
-    ref: str = typer.Argument(..., help="REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST"),
-    insecure: bool = INSECURE, ca_cert: Path | None = CA_CERT, authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("delete")
+@argument("ref", help="REGISTRY/REPO:TAG or REGISTRY/REPO@DIGEST")
+@remote_flags
+@output_option()
+def delete(ref: str, insecure: bool, ca_cert: Path | None, authfile: Path | None, output: Output) -> None:
     """Delete a manifest from a registry (a tag is resolved first; every tag on that manifest goes too)."""
     from dockyard.transports.remote import RemoteRef
     from dockyard.transports.remote import delete as do_delete
@@ -109,4 +111,4 @@ def delete(
     if output is Output.JSON:
         print_json({"reference": ref, "deleted": gone})
     else:
-        typer.echo(f"Deleted: {gone}")
+        click.echo(f"Deleted: {gone}")

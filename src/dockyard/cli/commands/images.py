@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, human_size, print_json, print_table
+from dockyard.cli.options import output_option, verb
+from dockyard.cli.render import Output, human_size, print_json, print_table
 
 
-def images(
-    all_digests: bool = typer.Option(False, "--digests", help="Show the full digest of each image."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print image IDs."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("images")
+@click.option("--digests", "all_digests", is_flag=True, default=False, help="Show the full digest of each image.")
+@click.option("--quiet", "-q", is_flag=True, default=False, help="Only print image IDs.")
+@output_option()
+def images(all_digests: bool, quiet: bool, output: Output) -> None:
     """List the images in the local store, newest first."""
     from datetime import UTC, datetime
 
@@ -29,7 +30,7 @@ def images(
         return
     if quiet:
         for rid in dict.fromkeys(r.id for r in records):
-            typer.echo(rid)
+            click.echo(rid)
         return
     now = datetime.now(UTC)
     rows = []

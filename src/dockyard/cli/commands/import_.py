@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.options import argument, output_option, path_type, verb
+from dockyard.cli.render import Output, print_json
 
 CHANGE_HELP = "Dockerfile instruction to apply: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, USER, VOLUME, WORKDIR, STOPSIGNAL."
 
 
-def import_(
-    source: Path = typer.Argument(..., help="Root filesystem: a directory, or a tar (plain, gzip or zstd)."),
-    tag: str = typer.Option(..., "--tag", "-t", help="Name for the image in the store, NAME[:TAG]."),
-    change: list[str] = typer.Option([], "--change", "-c", help=CHANGE_HELP),
-    message: str | None = typer.Option(None, "--message", "-m", help="Comment recorded in the image history."),
-    platform: str | None = typer.Option(None, "--platform", help="os/arch\\[/variant] (default: this machine)."),
-    compression: str = typer.Option("gzip", "--compression", help="Layer compression: gzip, zstd or none."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("import")
+@argument("source", type=path_type(), help="Root filesystem: a directory, or a tar (plain, gzip or zstd).")
+@click.option("--tag", "-t", required=True, help="Name for the image in the store, NAME[:TAG].")
+@click.option("--change", "-c", multiple=True, help=CHANGE_HELP)
+@click.option("--message", "-m", default=None, help="Comment recorded in the image history.")
+@click.option("--platform", default=None, help="os/arch[/variant] (default: this machine).")
+@click.option("--compression", default="gzip", help="Layer compression: gzip, zstd or none.")
+@output_option()
+def import_(source: Path, tag: str, change: tuple[str, ...], message: str | None, platform: str | None,
+            compression: str, output: Output) -> None:
     """Import a root filesystem as a one-layer image.
 
     Examples:
@@ -42,10 +44,10 @@ def import_(
     ref = Reference.parse(tag)
     plat = Platform.parse(platform) if platform else None
     store = Store.open()
-    with imported(source, changes=change, platform=plat, compression=comp, message=message) as image:
+    with imported(source, changes=list(change), platform=plat, compression=comp, message=message) as image:
         desc = store.write(image, [ref])
         size = len(image.raw_manifest()) + sum(d.size for d in (image.manifest().config, *image.manifest().layers))
     if output is Output.JSON:
         print_json({"name": ref.familiar, "digest": desc.digest, "size": size})
     else:
-        typer.echo(f"{ref.familiar} {desc.digest}")
+        click.echo(f"{ref.familiar} {desc.digest}")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, human_size, print_json
+from dockyard.cli.options import argument, output_option, verb
+from dockyard.cli.render import Output, human_size, print_json
 
 
-def inspect(
-    ref: str = typer.Argument(..., help="Image: NAME[:TAG], an image ID, oci:DIR[:TAG], docker-archive:FILE, ..."),
-    raw: bool = typer.Option(False, "--raw", help="Print the raw manifest bytes exactly as stored."),
-    config: bool = typer.Option(False, "--config", help="Print the raw image config."),
-    platform: str | None = typer.Option(None, "--platform", help="Pick this platform out of an index."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("inspect")
+@argument("ref", help="Image: NAME[:TAG], an image ID, oci:DIR[:TAG], docker-archive:FILE, ...")
+@click.option("--raw", is_flag=True, default=False, help="Print the raw manifest bytes exactly as stored.")
+@click.option("--config", is_flag=True, default=False, help="Print the raw image config.")
+@click.option("--platform", default=None, help="Pick this platform out of an index.")
+@output_option()
+def inspect(ref: str, raw: bool, config: bool, platform: str | None, output: Output) -> None:
     """Show what an image is made of.
 
     Examples:
@@ -51,29 +52,29 @@ def inspect(
     if output is Output.JSON:
         print_json({"names": names, **_as_dict(info)})
         return
-    typer.echo(f"Digest:     {info.digest}")
-    typer.echo(f"MediaType:  {info.media_type}")
+    click.echo(f"Digest:     {info.digest}")
+    click.echo(f"MediaType:  {info.media_type}")
     if names:
-        typer.echo(f"Names:      {', '.join(names)}")
+        click.echo(f"Names:      {', '.join(names)}")
     if not isinstance(info, ImageDescription):
-        typer.echo("Manifests:")
+        click.echo("Manifests:")
         for d in info.manifests:
-            typer.echo(f"  {d.digest}  {d.platform or '-'}  {human_size(d.size)}")
+            click.echo(f"  {d.digest}  {d.platform or '-'}  {human_size(d.size)}")
         return
     run = info.config
-    typer.echo(f"Platform:   {info.platform}")
-    typer.echo(f"Created:    {info.created or 'N/A'}")
-    typer.echo(f"Size:       {human_size(info.size)} ({info.size} bytes)")
-    typer.echo(f"Config:     {info.config_digest}")
+    click.echo(f"Platform:   {info.platform}")
+    click.echo(f"Created:    {info.created or 'N/A'}")
+    click.echo(f"Size:       {human_size(info.size)} ({info.size} bytes)")
+    click.echo(f"Config:     {info.config_digest}")
     for label, value in (("Entrypoint", run.entrypoint), ("Cmd", run.cmd), ("Env", run.env)):
         if value:
-            typer.echo(f"{label + ':':<12}{json.dumps(list(value))}")
+            click.echo(f"{label + ':':<12}{json.dumps(list(value))}")
     for label, text in (("User", run.user), ("WorkingDir", run.working_dir)):
         if text:
-            typer.echo(f"{label + ':':<12}{text}")
-    typer.echo(f"Layers:     {len(info.layers)}")
+            click.echo(f"{label + ':':<12}{text}")
+    click.echo(f"Layers:     {len(info.layers)}")
     for layer in info.layers:
-        typer.echo(f"  {layer.digest}  {human_size(layer.size):>8}  {layer.media_type}")
+        click.echo(f"  {layer.digest}  {human_size(layer.size):>8}  {layer.media_type}")
 
 
 def _as_dict(info: object) -> dict[str, object]:

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
+
+from dockyard.cli.options import argument, path_type, verb
 
 
-def lint(
-    paths: list[str] = typer.Argument(None, help="Dockerfiles, or directories to search for them ('-' = stdin); "
-                                                 "default ./Dockerfile."),
-    fmt: str | None = typer.Option(None, "--format", "-f", help="tty, json, sarif, checkstyle or codeclimate."),
-    output: str | None = typer.Option(None, "--output", "-o", help="Same as --format (`-o json`)."),
-    config: Path | None = typer.Option(None, "--config", "-c", help="A .hadolint.yaml, or a dockyard.yaml with a "
-                                                                   "`lint:` section (default: hadolint's search)."),
-    ignore: list[str] = typer.Option([], "--ignore", help="A rule to skip (repeatable); replaces the config's list."),
-    threshold: str | None = typer.Option(None, "--failure-threshold", "-t",
-                                         help="Exit 1 on findings at or above: error, warning, info (default), "
-                                              "style, ignore/none (any finding)."),
-    trusted: list[str] = typer.Option([], "--trusted-registry", help="A registry FROM may use (DL3026; "
-                                                                     "repeatable, `*.example.com` allowed)."),
-    no_fail: bool = typer.Option(False, "--no-fail", help="Always exit 0."),
-    require_digest: bool = typer.Option(False, "--require-digest", help="Policy: FROM must pin a digest (DY1008)."),
-    platform: list[str] = typer.Option([], "--platform", help="Declared target platform (DY1009; repeatable)."),
-    context: Path | None = typer.Option(None, "--context", help="Build context for .dockerignore checks "
-                                                                "(default: the Dockerfile's directory)."),
-    fix: bool = typer.Option(False, "--fix", help="Apply the safe fixes in place, then report what is left."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="With --fix: print the fixes as a diff, change nothing."),
-) -> None:
+@verb("lint")
+@argument("paths", nargs=-1, required=False,
+          help="Dockerfiles, or directories to search for them ('-' = stdin); default ./Dockerfile.")
+@click.option("--format", "-f", "fmt", default=None, help="tty, json, sarif, checkstyle or codeclimate.")
+@click.option("--output", "-o", default=None, help="Same as --format (`-o json`).")
+@click.option("--config", "-c", type=path_type(), default=None,
+              help="A .hadolint.yaml, or a dockyard.yaml with a `lint:` section (default: hadolint's search).")
+@click.option("--ignore", multiple=True, help="A rule to skip (repeatable); replaces the config's list.")
+@click.option("--failure-threshold", "-t", "threshold", default=None,
+              help="Exit 1 on findings at or above: error, warning, info (default), style, ignore/none (any finding).")
+@click.option("--trusted-registry", "trusted", multiple=True,
+              help="A registry FROM may use (DL3026; repeatable, `*.example.com` allowed).")
+@click.option("--no-fail", is_flag=True, default=False, help="Always exit 0.")
+@click.option("--require-digest", is_flag=True, default=False, help="Policy: FROM must pin a digest (DY1008).")
+@click.option("--platform", multiple=True, help="Declared target platform (DY1009; repeatable).")
+@click.option("--context", type=path_type(), default=None,
+              help="Build context for .dockerignore checks (default: the Dockerfile's directory).")
+@click.option("--fix", is_flag=True, default=False, help="Apply the safe fixes in place, then report what is left.")
+@click.option("--dry-run", is_flag=True, default=False, help="With --fix: print the fixes as a diff, change nothing.")
+def lint(paths: tuple[str, ...], fmt: str | None, output: str | None, config: Path | None, ignore: tuple[str, ...],
+         threshold: str | None, trusted: tuple[str, ...], no_fail: bool, require_digest: bool,
+         platform: tuple[str, ...], context: Path | None, fix: bool, dry_run: bool) -> None:
     """Lint Dockerfiles: hadolint's DL rules (IDs, severities, .hadolint.yaml, pragmas) and dockyard's DY rules.
 
     Examples:
@@ -71,7 +74,7 @@ def lint(
         chosen = Format(name)
     except ValueError:
         raise InvalidArgument(f"unknown format {name!r}", hint=", ".join(Format)) from None
-    files = find_dockerfiles(paths or ["Dockerfile"])
+    files = find_dockerfiles(list(paths) or ["Dockerfile"])
     if fix:
         from dockyard.lint.fixfiles import fix_files
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, human_size, print_json
+from dockyard.cli.options import output_option, verb
+from dockyard.cli.render import Output, human_size, print_json
 
 
-def prune(
-    all_images: bool = typer.Option(False, "--all", "-a", help="Remove all images, not only unnamed ones."),
-    filters: list[str] = typer.Option([], "--filter", help="until=DURATION|TIMESTAMP: only images added before."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be removed; remove nothing."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("prune")
+@click.option("--all", "-a", "all_images", is_flag=True, default=False,
+              help="Remove all images, not only unnamed ones.")
+@click.option("--filter", "filters", multiple=True, help="until=DURATION|TIMESTAMP: only images added before.")
+@click.option("--dry-run", is_flag=True, default=False, help="Report what would be removed; remove nothing.")
+@output_option()
+def prune(all_images: bool, filters: tuple[str, ...], dry_run: bool, output: Output) -> None:
     """Remove dangling images (or all with --all) and every blob no image needs.
 
     Examples:
@@ -39,7 +41,7 @@ def prune(
     verb = "Would delete" if dry_run else "Deleted"
     for image in report.images:
         for name in image.names:
-            typer.echo(f"{'Would untag' if dry_run else 'Untagged'}: {name.familiar}")
-        typer.echo(f"{verb} image: {image.digest}")
-    typer.echo(f"{verb} {len(report.blobs)} blob(s)")
-    typer.echo(f"Total reclaimed space: {human_size(report.bytes_reclaimed)}")
+            click.echo(f"{'Would untag' if dry_run else 'Untagged'}: {name.familiar}")
+        click.echo(f"{verb} image: {image.digest}")
+    click.echo(f"{verb} {len(report.blobs)} blob(s)")
+    click.echo(f"Total reclaimed space: {human_size(report.bytes_reclaimed)}")

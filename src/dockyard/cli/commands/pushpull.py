@@ -4,22 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
 
-from dockyard.cli.remoteopts import AUTHFILE, CA_CERT, INSECURE, remote_options
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.options import argument, output_option, verb
+from dockyard.cli.remoteopts import remote_flags, remote_options
+from dockyard.cli.render import Output, print_json
 
 
-def pull(
-    ref: str = typer.Argument(..., help="REGISTRY/REPO[:TAG|@DIGEST] (docker.io is the default registry)."),
-    platform: str | None = typer.Option(
-        None, "--platform", help="Pull only this platform of an index: os/arch or os/arch/variant."),
-    all_platforms: bool = typer.Option(False, "--all-platforms", help="Pull every platform of an index."),
-    insecure: bool = INSECURE,
-    ca_cert: Path | None = CA_CERT,
-    authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("pull")
+@argument("ref", help="REGISTRY/REPO[:TAG|@DIGEST] (docker.io is the default registry).")
+@click.option("--platform", default=None, help="Pull only this platform of an index: os/arch or os/arch/variant.")
+@click.option("--all-platforms", is_flag=True, default=False, help="Pull every platform of an index.")
+@remote_flags
+@output_option()
+def pull(ref: str, platform: str | None, all_platforms: bool, insecure: bool, ca_cert: Path | None,
+         authfile: Path | None, output: Output) -> None:
     """Pull an image from a registry into the local store, verifying every digest.
 
     By default an index is narrowed to this machine's platform, as docker does.
@@ -51,17 +50,17 @@ def pull(
     if output is Output.JSON:
         print_json({"reference": reference.familiar, "digest": desc.digest, "media_type": desc.media_type})
     else:
-        typer.echo(f"{reference.familiar} {desc.digest}")
+        click.echo(f"{reference.familiar} {desc.digest}")
 
 
-def push(
-    source: str = typer.Argument(..., help="Image to push: a store name, or any transport reference."),
-    destination: str | None = typer.Argument(None, help="REGISTRY/REPO[:TAG] (default: the source's own name)."),
-    insecure: bool = INSECURE,
-    ca_cert: Path | None = CA_CERT,
-    authfile: Path | None = AUTHFILE,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("push")
+@argument("source", help="Image to push: a store name, or any transport reference.")
+@argument("destination", required=False, default=None,
+          help="REGISTRY/REPO[:TAG] (default: the source's own name).")
+@remote_flags
+@output_option()
+def push(source: str, destination: str | None, insecure: bool, ca_cert: Path | None, authfile: Path | None,
+         output: Output) -> None:
     """Push an image or index to a registry: blobs first (skipping or mounting those it has), manifests last.
 
     Examples:
@@ -95,5 +94,5 @@ def push(
         print_json({"reference": target.familiar, "digest": desc.digest, "media_type": desc.media_type,
                     "size": desc.size})
     else:
-        typer.echo(f"{target.familiar} {desc.digest}")
+        click.echo(f"{target.familiar} {desc.digest}")
 

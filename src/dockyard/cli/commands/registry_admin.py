@@ -5,18 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, human_size, print_json, print_table
+from dockyard.cli.lazy import LazyGroup
+from dockyard.cli.options import output_option, path_type, verb
+from dockyard.cli.render import Output, human_size, print_json, print_table
 
 if TYPE_CHECKING:
     from dockyard.registry.config import RegistryConfig
 
-app = typer.Typer(name="registry", no_args_is_help=True, add_completion=False,
-                  help="Maintain the data of `dockyard serve`: garbage collection and consistency checks.")
 
-DATA_DIR_OPTION = typer.Option(None, "--data-dir", help="The registry's data dir (default: <dockyard home>/registry).")
-CONFIG_OPTION = typer.Option(None, "--config", help="The registry's TOML config file (--data-dir overrides it).")
+@click.group("registry", cls=LazyGroup, no_args_is_help=True)
+def registry() -> None:
+    """Maintain the data of `dockyard serve`: garbage collection and consistency checks."""
+
+
+DATA_DIR_OPTION = click.option("--data-dir", type=path_type(), default=None,
+                               help="The registry's data dir (default: <dockyard home>/registry).")
+CONFIG_OPTION = click.option("--config", "config_file", type=path_type(), default=None,
+                             help="The registry's TOML config file (--data-dir overrides it).")
 
 
 def _config(data_dir: Path | None, config_file: Path | None) -> RegistryConfig:
@@ -51,16 +58,16 @@ def parse_grace(text: str) -> float:
     return seconds
 
 
-@app.command("gc")
-def gc(
-    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would be deleted; delete nothing."),
-    delete_untagged: bool = typer.Option(
-        False, "--delete-untagged", help="Also delete manifests no tag reaches (nor a kept index or subject)."),
-    grace: str = typer.Option("1h", "--grace", help="Keep blobs and manifests touched within this long (0 for none)."),
-    data_dir: Path | None = DATA_DIR_OPTION,
-    config_file: Path | None = CONFIG_OPTION,
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("gc")
+@click.option("--dry-run", is_flag=True, default=False, help="Report what would be deleted; delete nothing.")
+@click.option("--delete-untagged", is_flag=True, default=False,
+              help="Also delete manifests no tag reaches (nor a kept index or subject).")
+@click.option("--grace", default="1h", help="Keep blobs and manifests touched within this long (0 for none).")
+@DATA_DIR_OPTION
+@CONFIG_OPTION
+@output_option()
+def gc(dry_run: bool, delete_untagged: bool, grace: str, data_dir: Path | None, config_file: Path | None,
+       output: Output) -> None:
     """Delete blobs no manifest references (mark and sweep), safely while the registry serves pushes.
 
     Examples:
@@ -79,22 +86,21 @@ def gc(
         return
     would = "Would delete" if dry_run else "Deleted"
     for m in report.manifests_deleted:
-        typer.echo(f"{would} manifest: {m.repository}@{m.digest}")
-    typer.echo(f"{would} {len(report.manifests_deleted)} manifest(s) and {len(report.blobs_deleted)} blob(s): "
+        click.echo(f"{would} manifest: {m.repository}@{m.digest}")
+    click.echo(f"{would} {len(report.manifests_deleted)} manifest(s) and {len(report.blobs_deleted)} blob(s): "
                f"{human_size(report.bytes_deleted)}")
-    typer.echo(f"Kept {report.blobs_kept} blob(s): {human_size(report.bytes_kept)}; "
+    click.echo(f"Kept {report.blobs_kept} blob(s): {human_size(report.bytes_kept)}; "
                f"{report.uploads_in_progress} upload(s) in progress")
     if report.revived:
-        typer.echo(f"Left {report.revived} blob(s) a concurrent push started using again")
+        click.echo(f"Left {report.revived} blob(s) a concurrent push started using again")
 
 
-@app.command("fsck")
-def fsck(
-    data_dir: Path | None = DATA_DIR_OPTION,
-    config_file: Path | None = CONFIG_OPTION,
-    jobs: int = typer.Option(4, "--jobs", "-j", min=1, help="Blobs hashed in parallel."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("fsck")
+@DATA_DIR_OPTION
+@CONFIG_OPTION
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=4, help="Blobs hashed in parallel.")
+@output_option()
+def fsck(data_dir: Path | None, config_file: Path | None, jobs: int, output: Output) -> None:
     """Re-hash every blob and check every manifest, tag and link; exit 1 when anything is wrong.
 
     Examples:
@@ -116,7 +122,11 @@ def fsck(
             print_table(["PROBLEM", "REPOSITORY", "DIGEST/PATH", "DETAIL"],
                         [[f.kind, f.repository or "-", f.subject, f.message] for f in report.findings])
         verdict = "clean" if report.clean else f"{len(report.findings)} problem(s)"
-        typer.echo(f"Checked {report.blobs_checked} blob(s) ({human_size(report.bytes_checked)}), "
+        click.echo(f"Checked {report.blobs_checked} blob(s) ({human_size(report.bytes_checked)}), "
                    f"{report.manifests_checked} manifest(s), {report.links_checked} link(s): {verdict}")
     if not report.clean:
-        raise typer.Exit(1)
+        raise SystemExit(1)  # a verdict, not an Error (see cli/commands/analyze.py)
+
+
+registry.add_command(gc)
+registry.add_command(fsck)

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import typer
+import click
+
+from dockyard.cli.options import path_type, verb
 
 
-def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(5000, "--port", help="Port to listen on."),
-    data_dir: Path | None = typer.Option(
-        None, "--data-dir", help="Where blobs and metadata live (default: <dockyard home>/registry)."),
-    config_file: Path | None = typer.Option(None, "--config", help="A TOML config file (flags override it)."),
-    htpasswd: Path | None = typer.Option(
-        None, "--htpasswd", help="Basic-auth users (bcrypt or sha-crypt hashes); without it, no auth."),
-    tls_cert: Path | None = typer.Option(None, "--tls-cert", help="PEM certificate for HTTPS."),
-    tls_key: Path | None = typer.Option(None, "--tls-key", help="PEM private key for HTTPS."),
-    insecure_no_auth: bool = typer.Option(
-        False, "--insecure-no-auth", help="Allow an unauthenticated registry on a non-loopback address."),
-) -> None:
+@verb("serve")
+@click.option("--host", default="127.0.0.1", help="Address to listen on.")
+@click.option("--port", type=int, default=5000, help="Port to listen on.")
+@click.option("--data-dir", type=path_type(), default=None,
+              help="Where blobs and metadata live (default: <dockyard home>/registry).")
+@click.option("--config", "config_file", type=path_type(), default=None,
+              help="A TOML config file (flags override it).")
+@click.option("--htpasswd", type=path_type(), default=None,
+              help="Basic-auth users (bcrypt or sha-crypt hashes); without it, no auth.")
+@click.option("--tls-cert", type=path_type(), default=None, help="PEM certificate for HTTPS.")
+@click.option("--tls-key", type=path_type(), default=None, help="PEM private key for HTTPS.")
+@click.option("--insecure-no-auth", is_flag=True, default=False,
+              help="Allow an unauthenticated registry on a non-loopback address.")
+def serve(host: str, port: int, data_dir: Path | None, config_file: Path | None, htpasswd: Path | None,
+          tls_cert: Path | None, tls_key: Path | None, insecure_no_auth: bool) -> None:
     """Serve an OCI distribution v1.1 registry (push, pull, referrers, catalog, deletes).
 
     Examples:

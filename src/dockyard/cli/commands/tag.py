@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.options import argument, output_option, verb
+from dockyard.cli.render import Output, print_json
 
 
-def tag(
-    source: str = typer.Argument(..., help="Existing image: NAME[:TAG], NAME@DIGEST or an image ID."),
-    target: str = typer.Argument(..., help="New name: NAME[:TAG]."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("tag")
+@argument("source", help="Existing image: NAME[:TAG], NAME@DIGEST or an image ID.")
+@argument("target", help="New name: NAME[:TAG].")
+@output_option()
+def tag(source: str, target: str, output: Output) -> None:
     """Give a stored image another name (like `docker tag`)."""
     from dockyard.transports.store import Store
 
@@ -20,11 +21,11 @@ def tag(
         print_json({"source": source, "target": ref.familiar})
 
 
-def rmi(
-    refs: list[str] = typer.Argument(..., help="Images to remove: names or image IDs."),
-    force: bool = typer.Option(False, "--force", "-f", help="Remove an image ID even when it has several names."),
-    output: Output = OUTPUT_OPTION,
-) -> None:
+@verb("rmi")
+@argument("refs", nargs=-1, required=True, help="Images to remove: names or image IDs.")
+@click.option("--force", "-f", is_flag=True, default=False, help="Remove an image ID even when it has several names.")
+@output_option()
+def rmi(refs: tuple[str, ...], force: bool, output: Output) -> None:
     """Remove names from the store; an image with no name left is deleted with its unshared blobs."""
     from dockyard.transports.store import Store
 
@@ -39,6 +40,6 @@ def rmi(
         else:
             for result in results:
                 for name in result.untagged:
-                    typer.echo(f"Untagged: {name.familiar}")
+                    click.echo(f"Untagged: {name.familiar}")
                 if result.deleted:
-                    typer.echo(f"Deleted: {result.deleted}")
+                    click.echo(f"Deleted: {result.deleted}")

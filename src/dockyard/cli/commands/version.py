@@ -5,9 +5,10 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
-import typer
+import click
 
-from dockyard.cli.render import OUTPUT_OPTION, Output, print_json
+from dockyard.cli.options import output_option, verb
+from dockyard.cli.render import Output, print_json
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,9 @@ class VersionInfo:
     platform: str
 
 
-def version(output: Output = OUTPUT_OPTION) -> None:
+@verb("version")
+@output_option()
+def version(output: Output) -> None:
     """Print the dockyard version."""
     from dockyard import __version__
 
@@ -25,4 +28,4 @@ def version(output: Output = OUTPUT_OPTION) -> None:
     if output is Output.JSON:
         print_json(data)
     else:
-        typer.echo(f"dockyard {data.version} (python {data.python}, {data.platform})")
+        click.echo(f"dockyard {data.version} (python {data.python}, {data.platform})")
