@@ -2,9 +2,11 @@
 
 Used where no overlayfs can be mounted (no root, or a kernel or file system without it): the stage's layers
 are extracted into one directory, the command runs on it directly, and what changed becomes the layer, as
-kaniko and `buildah --isolation chroot` do it. A path changed when its type, mode, owner, size, mtime or
-ctime changed (ctime moves on every write, chmod, chown or rename and cannot be set back by the command),
-or when a directory was replaced by a new one (its inode changed: the layer marks it opaque). Deleted paths
+kaniko and `buildah --isolation chroot` do it. A file changed when its type, mode, owner, size, mtime or
+ctime changed (ctime moves on every write, chmod, chown or rename and cannot be set back by the command); a
+directory when its type, mode or owner changed, or when it was replaced by a new one (its inode changed: the
+layer marks it opaque; a recreated directory that got its old inode back is told by whiteouts instead, the
+same tree). As with an overlay copy-up, the parents of every change are in the layer too. Deleted paths
 become `.wh.` whiteouts (only the topmost deleted path). Slower than overlay: two walks of the whole tree.
 """
 
@@ -71,11 +73,24 @@ def diff_layer(root: Path, before: Tree, dest_blob: Path, compression: Compressi
     opaque = {p for p, s in after.items()
               if stat.S_ISDIR(s[0]) and p in before and stat.S_ISDIR(before[p][0]) and before[p][6] != s[6]}
     deleted = {p for p in before if p not in after or stat.S_ISDIR(before[p][0]) != stat.S_ISDIR(after[p][0])}
+    changed: set[str] = set()
+    for path, stamp in after.items():
+        if path in ignore or _under(path, ignore):
+            continue
+        old = before.get(path)
+        if old is None or _under(path, opaque) or (
+                old[:3] != stamp[:3] or old[6] != stamp[6] if stat.S_ISDIR(stamp[0]) else old != stamp):
+            changed.add(path)
+    whiteouts = [p for p in deleted
+                 if p not in after and p not in ignore and not _under(p, deleted) and not _under(p, opaque)]
+    for path in [*changed, *whiteouts]:  # like an overlay copy-up: the parents of every change are in the layer
+        parent = _parent(path)
+        while parent and parent not in changed and parent in after:
+            changed.add(parent)
+            parent = _parent(parent)
     items: list[tuple[bytes, TarEntry, str | None]] = []
     inodes: dict[str, int] = {}
-    for path, stamp in after.items():
-        if path in ignore or _under(path, ignore) or (before.get(path) == stamp and not _under(path, opaque)):
-            continue
+    for path in changed:
         full = f"{top}/{path}"
         st = os.lstat(full)
         entry = entry_from_stat(path, full, st)
@@ -90,11 +105,7 @@ def diff_layer(root: Path, before: Tree, dest_blob: Path, compression: Compressi
         if path in opaque:
             marker = TarEntry(opaque_marker_for(path), EntryType.FILE, 0, 0o644, mtime=int(st.st_mtime))
             items.append((path_key(marker.path), marker, None))
-    for path in deleted:
-        if path in ignore or _under(path, deleted) or _under(path, opaque):
-            continue
-        if path in after:
-            continue  # replaced by another type: the new entry replaces the old path on extraction
+    for path in whiteouts:
         marker = TarEntry(whiteout_for(path), EntryType.FILE, 0, 0o644)
         items.append((path_key(marker.path), marker, None))
     items.sort(key=lambda item: item[0])

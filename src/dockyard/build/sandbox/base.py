@@ -53,9 +53,10 @@ class RunResult:
 
 
 class Sandbox(Protocol):
-    """Runs one step over `lowers` (read-only trees, oldest first) writing changes into `upper`."""
+    """Runs one step over `lowers` (read-only trees, oldest first) writing changes into `upper`; with `upper`
+    None, `lowers` is one tree the step changes in place (the tree-diff fallback)."""
 
     name: str
 
-    def run(self, lowers: Sequence[Path], upper: Path, work: Path, spec: RunSpec, *,
+    def run(self, lowers: Sequence[Path], upper: Path | None, work: Path, spec: RunSpec, *,
             stdout: int | None = None, stderr: int | None = None) -> RunResult: ...

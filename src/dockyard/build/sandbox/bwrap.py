@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dockyard.build.sandbox.base import Network, RunResult, RunSpec
-from dockyard.build.sandbox.overlay import overlay_mount
+from dockyard.build.sandbox.overlay import root_mount
 from dockyard.build.sandbox.spec import DEFAULT_CAPS, Mountpoints, environment, parse_user, write_etc_files
 from dockyard.errors import Unsupported
 
@@ -58,7 +58,9 @@ class BwrapSandbox:
                 "--die-with-parent", "--chdir", spec.cwd or "/", "--clearenv"]
         if spec.network is not Network.HOST:
             argv.append("--unshare-net")
-        if uid != 0:
+        if os.geteuid() != 0:  # the tree-diff fallback without root: a one-uid user namespace
+            argv += ["--unshare-user", "--uid", str(uid), "--gid", str(parse_user(spec.user)[1])]
+        elif uid != 0:
             argv.append("--unshare-user")
         else:  # root keeps only Docker's default capabilities: no sysctl writes, no mounts, no module loading
             argv += ["--cap-drop", "ALL"]
@@ -73,23 +75,24 @@ class BwrapSandbox:
             argv += ["--setenv", key, value]
         return [*argv, "--", *spec.args]
 
-    def run(self, lowers: Sequence[Path], upper: Path, work: Path, spec: RunSpec, *,
+    def run(self, lowers: Sequence[Path], upper: Path | None, work: Path, spec: RunSpec, *,
             stdout: int | None = None, stderr: int | None = None) -> RunResult:
         start = time.monotonic()
         uid, gid = parse_user(spec.user)
         targets = [*_TARGETS, *(m.target for m in spec.mounts), *spec.tmpfs]
+        as_root = os.geteuid() == 0  # else bwrap maps the step's user itself (`command`)
         with tempfile.TemporaryDirectory(prefix="dy-bwrap-") as tmp:
             etc = write_etc_files(Path(tmp), spec)
             os.chmod(tmp, 0o755)
-            merged = Path(tmp) / "rootfs"
-            with overlay_mount(lowers, upper, work, merged):
+            with root_mount(lowers, upper, work, Path(tmp) / "rootfs") as merged:
                 points = Mountpoints.scan(merged, targets)
                 _precreate(merged, points)
                 argv = self.command(merged, spec, etc.hosts, etc.resolv, points)
                 done = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, check=False,
-                                      user=uid if uid else None, group=gid if uid else None,
-                                      extra_groups=[] if uid else None)
-            points.clean(upper)
+                                      user=(as_root and uid) or None, group=(as_root and gid) or None,
+                                      extra_groups=[] if as_root and uid else None)
+            if upper is not None:
+                points.clean(upper)
         return RunResult(done.returncode, time.monotonic() - start)
 
 

@@ -49,3 +49,13 @@ def detect_sandbox(prefer: str | None = None) -> Sandbox:
         if shutil.which(name) is not None:
             return RuncSandbox() if name == "runc" else BwrapSandbox()
     raise Unsupported("no RUN sandbox: neither runc nor bwrap is installed (apt-get install runc bubblewrap)")
+
+
+def detect_tree_sandbox() -> Sandbox:
+    """The sandbox for the tree-diff fallback (no overlay): runc as root, else bwrap (unprivileged user ns)."""
+    if os.geteuid() == 0 and shutil.which("runc") is not None:
+        return RuncSandbox()
+    if shutil.which("bwrap") is not None:
+        return BwrapSandbox()
+    raise Unsupported("no RUN sandbox: the tree-diff fallback needs bwrap (apt-get install bubblewrap)"
+                      + ("" if os.geteuid() != 0 else " or runc"))

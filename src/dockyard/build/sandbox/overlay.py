@@ -100,3 +100,16 @@ def overlay_mount(lowers: Sequence[Path], upper: Path, work: Path, merged: Path)
                 unmount(merged)
             except OSError:
                 unmount(merged, lazy=True)
+
+
+@contextmanager
+def root_mount(lowers: Sequence[Path], upper: Path | None, work: Path, merged: Path) -> Iterator[Path]:
+    """The root a sandbox runs in: `overlay_mount` at `merged`, or with `upper` None the one lower tree itself,
+    written in place (the tree-diff fallback, where no overlay can be mounted)."""
+    if upper is None:
+        if len(lowers) != 1:
+            raise Unsupported("a sandbox without an upper dir runs on exactly one root tree")
+        yield lowers[0]
+        return
+    with overlay_mount(lowers, upper, work, merged) as mounted:
+        yield mounted

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from dockyard.build.sandbox.base import RunResult, RunSpec
-from dockyard.build.sandbox.overlay import overlay_mount
+from dockyard.build.sandbox.overlay import root_mount
 from dockyard.build.sandbox.spec import Mountpoints, mount_targets, runtime_config, write_etc_files
 from dockyard.errors import Unsupported
 
@@ -34,20 +34,20 @@ class RuncSandbox:
         self._runc = found
         self._state_root = state_root
 
-    def run(self, lowers: Sequence[Path], upper: Path, work: Path, spec: RunSpec, *,
+    def run(self, lowers: Sequence[Path], upper: Path | None, work: Path, spec: RunSpec, *,
             stdout: int | None = None, stderr: int | None = None) -> RunResult:
         start = time.monotonic()
         with tempfile.TemporaryDirectory(prefix="dy-runc-") as tmp:
             bundle = Path(tmp)
             state = self._state_root or bundle / "state"
-            merged = bundle / "rootfs"
             etc = write_etc_files(bundle, spec)
             targets = mount_targets(spec)
-            with overlay_mount(lowers, upper, work, merged):
+            with root_mount(lowers, upper, work, bundle / "rootfs") as merged:
                 points = Mountpoints.scan(merged, targets)
                 (bundle / "config.json").write_bytes(runtime_config(spec, merged, etc))
                 code = self._run(bundle, state, stdout, stderr)
-            points.clean(upper)
+            if upper is not None:
+                points.clean(upper)
         return RunResult(code, time.monotonic() - start)
 
     def _run(self, bundle: Path, state: Path, stdout: int | None, stderr: int | None) -> int:

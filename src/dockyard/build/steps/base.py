@@ -62,6 +62,8 @@ class BuildEnv:
     hashes: FileHashes
     stage_image: Callable[[str], Image | None] = field(default=lambda _ref: None)
     open_external: Callable[[str], Image] = field(default=_no_image)
+    noted: set[str] = field(default_factory=set)
+    """One-time notes already shown (e.g. the tree-diff fallback)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while an image is extracted for `--from` (stages of one level build in threads)."""
 

@@ -10,7 +10,6 @@ import posixpath
 import re
 import shutil
 import stat
-import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -189,26 +188,12 @@ def apply(state: StageState, inst: RunInstruction, env: BuildEnv, variables: Map
         state.image = append(state.image, Addendum(layer, record.history), created=env.created)
         return text, True
     from dockyard.build.emulation import check_runnable
-    from dockyard.build.sandbox.detect import detect_sandbox
-    from dockyard.build.snapshot import snapshot_upper
+    from dockyard.build.runner import execute
 
     check_runnable(state.image.config().platform, what)
-    sandbox = detect_sandbox()
-    lowers = [layer_tree(env, layer) for layer in state.image.layers()]
-    with tempfile.TemporaryDirectory(dir=env.workspace, prefix="run-") as tmp:
-        base = Path(tmp)
-        if not lowers:
-            (base / "empty").mkdir()
-            lowers = [base / "empty"]
-        (base / "upper").mkdir()
-        (base / "work").mkdir()
-        result = sandbox.run(lowers, base / "upper", base / "work", spec, stdout=sys.stderr.fileno())
-        if result.exit_code != 0:
-            raise InvalidArgument(f"{what} {' '.join(argv)!r} failed with exit code {result.exit_code}")
-        built = snapshot_upper(base / "upper", base / "blob", env.request.compression, source_date_epoch=env.epoch)
-        with built.open() as blob:
-            env.store.put_blob(built.descriptor, blob)
-        layer = BlobLayer(env.store, built.descriptor, built.diff_id())
+    layers = state.image.layers()
+    built = execute(env, layers, lambda: [layer_tree(env, layer) for layer in layers], spec, what)
+    layer = BlobLayer(env.store, built.descriptor, built.diff_id())
     history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")
     env.cache.put(state.key, CacheRecord(layer.descriptor, layer.diff_id(), history))
     state.image = append(state.image, Addendum(layer, history), created=env.created)

@@ -1,0 +1,94 @@
+"""Executing one RUN step and turning its changes into a layer: overlayfs + runc/bwrap when possible, else the
+tree-diff fallback (the stage's layers extracted into one tree, the step run on it in place, the tree compared
+before and after; see `treediff.py`). `DOCKYARD_SANDBOX=runc|bwrap|tree` forces a choice."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from dockyard.build.sandbox.base import RunSpec, Sandbox
+from dockyard.build.steps.base import BuildEnv
+from dockyard.errors import InvalidArgument, Unsupported
+from dockyard.layers.extract import extract_layers
+from dockyard.layers.filelayer import FileLayer
+from dockyard.oci.protocols import Layer
+
+TREE = "tree"
+_TREE_TARGETS = ("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/etc/hosts", "/etc/resolv.conf")
+
+
+def choose(env: BuildEnv) -> tuple[Sandbox, bool]:
+    """The sandbox and whether it works on a plain tree (the fallback); the fallback is announced once."""
+    from dockyard.build.sandbox.detect import detect_sandbox, detect_tree_sandbox
+
+    forced = os.environ.get("DOCKYARD_SANDBOX") or None
+    if forced != TREE:
+        try:
+            return detect_sandbox(forced), False
+        except Unsupported as exc:
+            reason = exc.message
+    else:
+        reason = "DOCKYARD_SANDBOX=tree"
+    sandbox = detect_tree_sandbox()
+    if TREE not in env.noted:
+        env.noted.add(TREE)
+        env.progress.note(f"{reason}: RUN steps use the tree-diff fallback with {sandbox.name} "
+                          "(slower: the stage's files are extracted and compared for every RUN)")
+    return sandbox, True
+
+
+def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Path]], spec: RunSpec,
+            what: str) -> FileLayer:
+    """Run `spec` over the stage whose layers are `layers`; returns the layer of its changes (in the store's
+    staging dir, not yet stored). `lowers()` extracts the layers as overlay lower dirs when overlay is used."""
+    from dockyard.build.snapshot import snapshot_upper
+
+    sandbox, tree = choose(env)
+    with tempfile.TemporaryDirectory(dir=env.workspace, prefix="run-") as tmp:
+        base = Path(tmp)
+        (base / "work").mkdir()
+        if tree:
+            return _tree(env, sandbox, layers, spec, base, what)
+        dirs = lowers()
+        if not dirs:
+            (base / "empty").mkdir()
+            dirs = [base / "empty"]
+        (base / "upper").mkdir()
+        _check(sandbox.run(dirs, base / "upper", base / "work", spec, stdout=sys.stderr.fileno()).exit_code,
+               spec, what)
+        built = snapshot_upper(base / "upper", base / "blob", env.request.compression, source_date_epoch=env.epoch)
+        _store(env, built)
+        return built
+
+
+def _tree(env: BuildEnv, sandbox: Sandbox, layers: Sequence[Layer], spec: RunSpec, base: Path,
+          what: str) -> FileLayer:
+    from dockyard.build.sandbox.spec import Mountpoints, mount_targets
+    from dockyard.build.treediff import diff_layer, take
+
+    root = base / "rootfs"
+    privileged = os.geteuid() == 0
+    extract_layers(layers, root, preserve_owners=privileged, allow_devices=privileged, preserve_xattrs=privileged)
+    os.chmod(root, 0o755)
+    points = Mountpoints.scan(root, [*_TREE_TARGETS, *mount_targets(spec)])
+    before = take(root)
+    _check(sandbox.run([root], None, base / "work", spec, stdout=sys.stderr.fileno()).exit_code, spec, what)
+    owner = None if privileged else (os.geteuid(), os.getegid())
+    built, _ = diff_layer(root, before, base / "blob", env.request.compression, source_date_epoch=env.epoch,
+                          ignore=set(points.missing), owner_map=owner)
+    _store(env, built)
+    return built
+
+
+def _check(code: int, spec: RunSpec, what: str) -> None:
+    if code != 0:
+        raise InvalidArgument(f"{what} {' '.join(spec.args)!r} failed with exit code {code}")
+
+
+def _store(env: BuildEnv, built: FileLayer) -> None:
+    with built.open() as blob:
+        env.store.put_blob(built.descriptor, blob)
