@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 
+from dockyard.analyze.apply import Merged
+from dockyard.analyze.final import Final
 from dockyard.analyze.model import Finding, FindingItem, FindingKind, Reclaim, Severity
-from dockyard.analyze.patterns import PATTERNS, Classifier
+from dockyard.analyze.patterns import PATTERNS
 from dockyard.analyze.probes import Probes, SecretKind
-from dockyard.analyze.reclaim import Visible
-from dockyard.layers.tarformat import EntryType
 
 #: Items kept per finding (the largest); the count says how many there are in all.
 TOP = 20
-_FILE, _DIR, _SYMLINK = EntryType.FILE, EntryType.DIR, EntryType.SYMLINK
 #: Paths under these hold vendored test fixtures: a private key there is very likely a sample.
 _VENDORED = ("usr/lib/python", "usr/local/lib/python", "node_modules/", "usr/share/doc/", "site-packages/",
              "dist-packages/", "usr/share/ca-certificates/", "etc/ssl/")
 
 
-def findings(final: Visible, reclaimed: Reclaim, probes: Probes, *, largest: int = 10) -> tuple[Finding, ...]:
+def findings(merged: Merged, final: Final, reclaimed: Reclaim, probes: Probes) -> tuple[Finding, ...]:
     """All findings, safety first, then by bytes."""
     out: list[Finding] = []
-    out.extend(_secrets(probes, final))
+    out.extend(_secrets(probes, merged))
     out.extend(_permissions(final))
     out.extend(_waste(reclaimed))
     out.extend(_bloat(final))
-    out.extend(_unstripped(probes, final))
-    top = heapq.nlargest(largest, ((p, n.layer, n.entry.size) for p, n in final.paths
-                                   if n.entry is not None and n.entry.type is _FILE and n.entry.size),
-                         key=lambda f: f[2])
+    out.extend(_unstripped(probes, merged))
+    top = final.largest
     if top:
         out.append(Finding(FindingKind.LARGEST_FILES, Severity.INFO, f"the {len(top)} largest files",
-                           sum(f[2] for f in top), "check that each of these is needed at run time",
-                           len(top), tuple(FindingItem(p, lyr, size) for p, lyr, size in top)))
+                           sum(f.bytes for f in top), "check that each of these is needed at run time",
+                           len(top), tuple(top)))
     order = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2, Severity.INFO: 3}
     out.sort(key=lambda f: (f.kind is FindingKind.LARGEST_FILES, order[f.severity], -f.bytes))
     return tuple(out)
@@ -48,13 +44,12 @@ def _finding(kind: FindingKind, severity: Severity, title: str, fix: str, items:
     return Finding(kind, severity, title, total, fix, len(ranked), tuple(ranked[:TOP]))
 
 
-def _secrets(probes: Probes, final: Visible) -> list[Finding]:
+def _secrets(probes: Probes, merged: Merged) -> list[Finding]:
     if not probes.secrets:
         return []
-    present = {p for p, _ in final.paths}
     by_kind: dict[SecretKind, list[FindingItem]] = {}
     for hit in probes.secrets:
-        gone = hit.path not in present
+        gone = merged.lookup(hit.path) is None
         detail = f"{hit.kind}; deleted later, still in layer {hit.layer}'s blob" if gone else str(hit.kind)
         by_kind.setdefault(hit.kind, []).append(FindingItem(hit.path, hit.layer, hit.size, detail))
     out = []
@@ -72,24 +67,14 @@ def _secrets(probes: Probes, final: Visible) -> list[Finding]:
     return out
 
 
-def _permissions(final: Visible) -> list[Finding]:
-    setuid, writable = [], []
-    for path, node in final.paths:
-        e = node.entry
-        if e is None or e.type is _SYMLINK:
-            continue
-        if e.mode & 0o6000 and e.type is _FILE:
-            bits = "+".join(name for bit, name in ((0o4000, "setuid"), (0o2000, "setgid")) if e.mode & bit)
-            setuid.append(FindingItem(path, node.layer, e.size, f"{bits} {e.mode:04o}"))
-        if e.mode & 0o002 and not (e.type is _DIR and e.mode & 0o1000):
-            writable.append(FindingItem(path, node.layer, e.size, f"{e.type} {e.mode:04o}"))
+def _permissions(final: Final) -> list[Finding]:
     out = [
         _finding(FindingKind.SETUID, Severity.MEDIUM, "setuid/setgid executables",
-                 "remove the bits where not needed (`chmod u-s,g-s FILE`) and run as a non-root USER", setuid,
+                 "remove the bits where not needed (`chmod u-s,g-s FILE`) and run as a non-root USER", final.setuid,
                  size=False),
         _finding(FindingKind.WORLD_WRITABLE, Severity.MEDIUM, "world-writable files and directories",
                  "drop the write bit for others (`chmod o-w PATH`), or add the sticky bit to shared directories",
-                 writable, size=False),
+                 final.writable, size=False),
     ]
     return [f for f in out if f is not None]
 
@@ -116,16 +101,8 @@ def _waste(reclaimed: Reclaim) -> list[Finding]:
     return [f for f in out if f is not None]
 
 
-def _bloat(final: Visible) -> list[Finding]:
-    groups: dict[str, list[FindingItem]] = {}
-    classify = Classifier().classify
-    for path, node in final.paths:
-        e = node.entry
-        if e is None or e.type is not _FILE:
-            continue
-        pattern = classify(path)
-        if pattern is not None:
-            groups.setdefault(pattern.name, []).append(FindingItem(path, node.layer, e.size))
+def _bloat(final: Final) -> list[Finding]:
+    groups = final.bloat
     out = []
     for pattern in PATTERNS:
         items = groups.get(pattern.name)
@@ -137,14 +114,19 @@ def _bloat(final: Visible) -> list[Finding]:
     return out
 
 
-def _unstripped(probes: Probes, final: Visible) -> list[Finding]:
+def _unstripped(probes: Probes, merged: Merged) -> list[Finding]:
     if not probes.elves:
         return []
-    shown = {(p, n.layer) for p, n in final.paths}
     items = [FindingItem(e.path, e.layer, e.strippable,
                          f"{e.symtab_bytes} B symbols, {e.debug_bytes} B debug info of {e.size} B")
-             for e in probes.elves if (e.path, e.layer) in shown]
+             for e in probes.elves if _shows(merged, e.path, e.layer)]
     found = _finding(FindingKind.UNSTRIPPED, Severity.LOW, "unstripped ELF binaries (symbols, debug sections)",
                      "strip them (`strip --strip-unneeded`, Go: `-ldflags='-s -w'`, Rust: `strip = true`), or "
                      "install release builds without debug symbols", items)
     return [found] if found is not None else []
+
+
+def _shows(merged: Merged, path: str, layer: int) -> bool:
+    """True when the final filesystem shows `path` as that layer put it."""
+    node = merged.lookup(path)
+    return node is not None and node.layer == layer

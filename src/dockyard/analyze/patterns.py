@@ -70,23 +70,36 @@ PATTERNS = tuple({p.name: p for _, _, p in _TABLE if p.fix}.values())
 _BY_NAME = {p.name: p for p in PATTERNS}
 
 
+#: The name rules that apply in one directory: (regex over the name or None for any name, pattern), in order.
+Rules = tuple[tuple["re.Pattern[str] | None", Pattern], ...]
+
+
 class Classifier:
     """Classifies paths, remembering the verdict for each directory (most files share theirs)."""
 
     def __init__(self) -> None:
-        self._dirs: dict[str, tuple[tuple[re.Pattern[str] | None, Pattern], ...]] = {}
+        self._dirs: dict[str, Rules] = {}
+
+    def rules_for(self, directory: str) -> Rules:
+        """The rules for files directly in a directory (a normalized path, "" for the root); often empty."""
+        rules = self._dirs.get(directory)
+        if rules is None:
+            key = directory + "/"
+            rules = self._dirs[directory] = tuple((n, _BY_NAME[p.name]) for d, n, p in _COMPILED if d.match(key))
+        return rules
 
     def classify(self, path: str) -> Pattern | None:
         """The bloat pattern a normalized path falls under, if any."""
         parent, _, name = path.rpartition("/")
-        rules = self._dirs.get(parent)
-        if rules is None:
-            key = parent + "/"
-            rules = self._dirs[parent] = tuple((n, _BY_NAME[p.name]) for d, n, p in _COMPILED if d.match(key))
-        for name_rx, pattern in rules:
-            if name_rx is None or name_rx.match(name):
-                return pattern
-        return None
+        return first_match(self.rules_for(parent), name)
+
+
+def first_match(rules: Rules, name: str) -> Pattern | None:
+    """The pattern of the first rule a file name satisfies."""
+    for name_rx, pattern in rules:
+        if name_rx is None or name_rx.match(name):
+            return pattern
+    return None
 
 
 def classify(path: str) -> Pattern | None:

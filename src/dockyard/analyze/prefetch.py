@@ -1,5 +1,10 @@
 """Read-ahead on a thread: the blob digest check and the gzip/zstd inflate (both release the GIL) overlap with
-parsing headers on the main thread. At most `depth` chunks wait in memory."""
+parsing headers on the main thread. At most `depth` chunks wait in memory.
+
+Chunks are 2 MiB: the thread needs the GIL back after each read and each hash update, and may wait for the parser
+to give it up each time, so fewer, larger chunks keep it ahead of the parser (files50k: 1 MiB chunks made the
+parser wait for data, 0.13 s to scan; 2 MiB, 0.10 s).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import queue
 import threading
 from typing import BinaryIO
 
-CHUNK = 1 << 20
+CHUNK = 2 << 20
 
 
 class Prefetcher(io.RawIOBase):
@@ -19,7 +24,7 @@ class Prefetcher(io.RawIOBase):
     `stream` to its owner.
     """
 
-    def __init__(self, stream: BinaryIO, *, chunk: int = CHUNK, depth: int = 4) -> None:
+    def __init__(self, stream: BinaryIO, *, chunk: int = CHUNK, depth: int = 2) -> None:
         super().__init__()
         self._stream = stream
         self._chunk = chunk

@@ -8,6 +8,7 @@ import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
+from dockyard.analyze.tarscan import NameHint
 from dockyard.layers.tarformat import TarEntry
 
 ELF_MAGIC = b"\x7fELF"
@@ -59,6 +60,10 @@ SECRET_NAMES = re.compile("|".join(f"(?:{rule[0].pattern})" for rule in _RULES))
 #: Name endings worth the regex; every regular file goes through this test, so it must cost next to nothing.
 _ENDINGS = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".pem", ".key", ".p12", ".pfx", ".ppk", "/credentials",
             "/config", "config.json", ".dockercfg", "rc", "_netrc", ".git-credentials")
+
+
+#: A cheaper necessary condition for `secret_candidate`, tested inline by the scanner (see `tarscan.NameHint`).
+SECRET_HINT = NameHint((*_ENDINGS, ".json"), (".env", "/gcloud/"))
 
 
 def secret_candidate(path: str) -> bool:

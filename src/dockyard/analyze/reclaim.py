@@ -2,51 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from operator import itemgetter
 
-from dockyard.analyze.apply import Merged, Node
+from dockyard.analyze.apply import Merged
+from dockyard.analyze.final import Final
 from dockyard.analyze.model import Reclaim, WastedPath
 from dockyard.layers.tarformat import EntryType, TarEntry
 
-
-@dataclass(frozen=True, slots=True)
-class Visible:
-    """The final filesystem: every path with its node, and the copies some path still shows."""
-
-    paths: list[tuple[str, Node]]
-    live: set[int]
+_SIZE = itemgetter(2)  # TarEntry.size
 
 
-def visible(merged: Merged) -> Visible:
-    """Walk the merged filesystem once."""
-    paths = list(merged.walk())
-    live = {node.copy for _, node in paths if node.copy >= 0}
-    return Visible(paths, live)
-
-
-def reclaim(merged: Merged, final: Visible, layers: int) -> tuple[Reclaim, list[int]]:
+def reclaim(merged: Merged, final: Final, layers: int) -> tuple[Reclaim, list[int]]:
     """Reclaimable bytes overall and per path, and per layer (a list aligned with the layers)."""
     per_layer = [0] * layers
-    added = 0
+    copies = merged.copies
+    added = sum(map(_SIZE, copies))
     dead: dict[str, list[tuple[int, TarEntry]]] = {}  # path -> its dead copies (layer, entry), oldest first
+    dead_bytes = 0
     live = final.live
-    for i, (layer, entry) in enumerate(merged.copies):
-        added += entry.size
-        if i not in live:
-            per_layer[layer] += entry.size
-            dead.setdefault(entry.path, []).append((layer, entry))
-    shown = sum(merged.copies[i][1].size for i in live)
+    i = live.find(0)
+    while i >= 0:  # only the dead copies: usually few
+        entry = copies[i]
+        layer = merged.copy_layer(i)
+        per_layer[layer] += entry.size
+        dead_bytes += entry.size
+        dead.setdefault(entry.path, []).append((layer, entry))
+        i = live.find(0, i + 1)
     paths = []
-    index = dict(final.paths) if dead else {}
-    for path, copies in dead.items():
-        node = index.get(path)
+    for path, older_copies in dead.items():
+        node = merged.lookup(path)
         now = node.entry if node is not None and node.children is None else None
-        older = copies[-1][1]
+        older = older_copies[-1][1]
         metadata_only = bool(now is not None and now.type is EntryType.FILE and now.size == older.size and (
             now.mode, now.uid, now.gid) != (older.mode, older.uid, older.gid))
         paths.append(WastedPath(
-            path, sum(e.size for _, e in copies), len(copies), tuple(lyr for lyr, _ in copies),
+            path, sum(e.size for _, e in older_copies), len(older_copies), tuple(lyr for lyr, _ in older_copies),
             "overwritten" if now is not None else "deleted",
             node.layer if now is not None and node is not None else None, metadata_only))
     paths.sort(key=lambda w: (-w.bytes, w.path))
-    return Reclaim(added, shown, added - shown, tuple(paths)), per_layer
+    return Reclaim(added, added - dead_bytes, dead_bytes, tuple(paths)), per_layer

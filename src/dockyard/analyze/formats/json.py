@@ -48,7 +48,7 @@ def _file_list(entries: tuple[TarEntry, ...]) -> list[dict[str, Any]]:
     last = {e.path: e for e in entries}
     tree = LayerTree(entries)
     out = []
-    for path in sorted(tree.nodes, key=dfs_key):
+    for path in sorted(tree.sizes, key=dfs_key):
         entry = last.get(path)
         out.append(_file_info(entry) if entry is not None else dict(_EMPTY))
     return out
