@@ -91,7 +91,11 @@ class Executor:
                 else:
                     from dockyard.transports.resolve import open_image
 
-                    self.externals[memo] = open_image(ref, wanted)
+                    image = open_image(ref, wanted)
+                    have = image.config().platform
+                    if wanted is not None and not wanted.matches(have):  # BuildKit's InvalidBaseImagePlatform
+                        self.progress.note(f"warning: base image {ref} is {have}, not {wanted}; using it anyway")
+                    self.externals[memo] = image
             return self.externals[memo]
 
     def base_env(self, ref: str) -> Mapping[str, str]:
