@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from dockyard.errors import InvalidArgument, NotFound
@@ -101,7 +102,7 @@ def layer_listing(layer: Layer, cache_dir: Path) -> tuple[frozenset[str], frozen
             elif not is_opaque_marker(entry.path):
                 found_others.add(entry.path)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # stages may build in threads
     tmp.write_text(json.dumps([sorted(found_dirs), sorted(found_others)]))
     os.replace(tmp, path)
     return frozenset(found_dirs), frozenset(found_others)
