@@ -9,7 +9,6 @@ import os
 import posixpath
 import re
 import shutil
-import stat
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,10 +20,7 @@ from dockyard.build.steps.metadata import command
 from dockyard.build.steps.users import resolve_ids
 from dockyard.dockerfile import Mount, MountType, RunInstruction
 from dockyard.errors import InvalidArgument, NotFound, Unsupported
-from dockyard.layers.compression import decompress
 from dockyard.layers.extract import extract_layers
-from dockyard.layers.tarreader import TarReader
-from dockyard.layers.whiteout import is_opaque_marker, is_whiteout, opaque_dir, whiteout_target
 from dockyard.mutate.image import Addendum, append
 from dockyard.oci.config import History
 from dockyard.oci.protocols import Layer
@@ -56,18 +52,10 @@ def layer_tree(env: BuildEnv, layer: Layer) -> Path:
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=".tmp-"))
     try:
-        extract_layers([layer], tmp, preserve_owners=True, allow_devices=True, preserve_xattrs=True)
-        with layer.open() as raw:
-            for entry in TarReader(decompress(raw)):
-                if is_opaque_marker(entry.path):
-                    target = tmp / opaque_dir(entry.path)
-                    target.mkdir(parents=True, exist_ok=True)
-                    os.setxattr(target, "trusted.overlay.opaque", b"y")
-                elif is_whiteout(entry.path):
-                    target = tmp / whiteout_target(entry.path)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    if not target.exists() and not target.is_symlink():
-                        os.mknod(target, stat.S_IFCHR, os.makedev(0, 0))
+        # whiteouts and opaque markers in overlay form, resolved inside `tmp` like every other entry (a link in
+        # the layer must never lead a whiteout to the host)
+        extract_layers([layer], tmp, preserve_owners=True, allow_devices=True, preserve_xattrs=True,
+                       overlay_whiteouts=True)
         os.rename(tmp, final)
     except FileExistsError:
         shutil.rmtree(tmp, ignore_errors=True)
