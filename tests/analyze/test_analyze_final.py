@@ -10,6 +10,7 @@ import pytest
 
 from dockyard.analyze.apply import Merged
 from dockyard.analyze.divecompat import LayerTree
+from dockyard.analyze.divestack import Stacked, Union
 from dockyard.analyze.final import final_view
 from dockyard.analyze.model import FindingItem
 from dockyard.analyze.patterns import Classifier
@@ -79,7 +80,7 @@ def test_final_view_matches_a_walk(seed: int) -> None:
             bloat.add((pattern.name, path, node.layer, e.size))
     assert {(i.path, i.layer) for i in final.setuid} == setuid
     assert {(i.path, i.layer, i.detail.split()[0]) for i in final.writable} == writable
-    assert {(name, i.path, i.layer, i.bytes) for name, items in final.bloat.items() for i in items} == bloat
+    assert {(name, *row) for name, rows in final.bloat.items() for row in rows} == bloat
     for path, node in paths:
         assert merged.lookup(path) is node
 
@@ -120,3 +121,22 @@ def test_secret_hint_is_necessary_on_random_names() -> None:
         path = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 24)))
         if secret_candidate(path):
             assert path.endswith(SECRET_HINT.endings) or any(part in path for part in SECRET_HINT.contains), path
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_union_weighs_whiteouts_as_the_stacked_tree(seed: int) -> None:
+    rnd = random.Random(seed)
+    layers = []
+    for _ in range(3):  # files, directories and files over each other's paths, implied parents, no whiteouts
+        entries = []
+        for _ in range(30):
+            path = "/".join(rnd.choice("abc") for _ in range(rnd.randrange(1, 4)))
+            kind = rnd.choice([EntryType.FILE, EntryType.DIR])
+            entries.append(TarEntry(path, kind, size=rnd.randrange(1, 9) if kind is EntryType.FILE else 0))
+        layers.append(list({e.path: e for e in entries}.values()) if seed % 2 else entries)  # odd: unique paths
+    trees = [LayerTree(entries) for entries in layers]
+    stacked = Stacked(trees[0])
+    for tree in trees[1:]:
+        stacked.stack(tree)
+    paths = {"", "zz", "a/zz", *(p for t in trees for p in t.sizes)}
+    assert Union(trees).deleted_sizes(paths) == {p: stacked.deleted_size(p) for p in paths}

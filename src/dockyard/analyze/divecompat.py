@@ -14,14 +14,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import filterfalse, repeat
-from operator import itemgetter
+from itertools import compress, filterfalse, repeat
+from operator import is_, itemgetter
 from typing import TYPE_CHECKING, TypeVar
 
 from dockyard.layers.tarformat import EntryType, TarEntry
 
 if TYPE_CHECKING:
-    from dockyard.analyze.divestack import Stacked
+    from dockyard.analyze.divestack import Stacked, Union
 
 _WH = ".wh."
 _META = ".wh..wh."
@@ -61,7 +61,7 @@ class LayerTree:
     """One layer as dive's tree sees it: the payload size of every node (implied parents: 0), which nodes are
     directories, and which have children."""
 
-    __slots__ = ("_entries", "_nodes", "parents", "size", "sizes", "whiteouts")
+    __slots__ = ("_dirs", "_entries", "_nodes", "parents", "size", "sizes", "whiteouts")
 
     def __init__(self, entries: Sequence[TarEntry]) -> None:
         paths = list(map(_PATH, entries))
@@ -70,6 +70,7 @@ class LayerTree:
         self.whiteouts = False
         self._entries = entries
         self._nodes: dict[str, tuple[int, bool]] | None = None
+        self._dirs: set[str] | None = None
         by_path = dict(zip(paths, sizes, strict=True))
         if len(by_path) != len(paths) or "." in by_path or _WH in "\0".join(paths):
             self._build(entries)  # repeated paths, the root, whiteouts: entry by entry
@@ -107,10 +108,21 @@ class LayerTree:
         self.whiteouts = whiteouts
 
     @property
+    def dirs(self) -> set[str]:
+        """The nodes whose payload is a directory (listed directories; implied parents are not)."""
+        if self._dirs is None:
+            if self._nodes is not None:
+                self._dirs = {path for path, (_, is_dir) in self._nodes.items() if is_dir}
+            else:  # built in C-speed passes: paths are unique
+                types = map(is_, map(_TYPE, self._entries), repeat(_DIR))
+                self._dirs = set(compress(map(_PATH, self._entries), types))
+        return self._dirs
+
+    @property
     def nodes(self) -> dict[str, tuple[int, bool]]:
         """Payload (size, is_dir) per node."""
         if self._nodes is None:
-            dirs = {e.path for e in self._entries if e.type is _DIR}  # paths are unique here
+            dirs = self.dirs
             self._nodes = dict(zip(self.sizes, zip(self.sizes.values(), map(dirs.__contains__, self.sizes),
                                                    strict=True), strict=True))
         return self._nodes
@@ -153,20 +165,15 @@ def target_of(leaf: str) -> str:
 
 def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
     """dive's numbers for layers given as their tar entries, in order."""
-    from dockyard.analyze.divestack import Stacked
+    from dockyard.analyze.divestack import Stacked, Union
 
     trees = [LayerTree(entries) for entries in layers]
     cum: dict[str, int] = {}  # path -> the sum of its sizes (for paths seen once, also the minimum)
     multi: dict[str, list[int]] = {}  # paths seen again (or dive's failed whiteouts): [minimum, count]
     hits: list[tuple[int, str, str]] = []  # (layer, leaf, path) when a path is seen the second time
     stacked: Stacked | None = None
-    last_whiteouts = max((i for i, t in enumerate(trees) if t.whiteouts), default=-1)
+    stacked_layers = 0  # layers in `stacked`
     for idx, tree in enumerate(trees):
-        if idx <= last_whiteouts:
-            if stacked is None:
-                stacked = Stacked(trees[0])
-            elif idx > 0:
-                stacked.stack(trees[idx - 1])
         leaves = tree.leaves()
         nodes = tree.sizes
         if not tree.whiteouts and not cum:  # the first layer: every path is new, every leaf keeps its size
@@ -176,8 +183,17 @@ def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
             continue
         sizes: dict[str, int] = {}
         if tree.whiteouts:
-            assert stacked is not None
-            failed = _whiteout_sizes(leaves, stacked, sizes)
+            below: Stacked | Union
+            if idx and not any(t.whiteouts for t in trees[:idx]):
+                below = Union(trees[:idx])  # nothing deleted below: dive's stacked tree is their union
+            else:
+                if stacked is None:
+                    stacked, stacked_layers = Stacked(trees[0]), 1
+                while stacked_layers < idx:
+                    stacked.stack(trees[stacked_layers])
+                    stacked_layers += 1
+                below = stacked
+            failed = _whiteout_sizes(leaves, below, sizes)
             if failed is not None:
                 leaves.sort(key=dfs_key)
                 leaves = leaves[: leaves.index(failed)]
@@ -208,16 +224,17 @@ def dive_metrics(layers: Sequence[Sequence[TarEntry]]) -> DiveMetrics:
     return _finish(trees, cum, multi, hits)
 
 
-def _whiteout_sizes(leaves: list[str], stacked: Stacked, sizes: dict[str, int]) -> str | None:
+def _whiteout_sizes(leaves: list[str], below: Stacked | Union, sizes: dict[str, int]) -> str | None:
     """Sizes of a layer's whiteout leaves; the first (in dive's order) whose target is missing, if any."""
+    whiteouts = [leaf for leaf in leaves if _WH in leaf and leaf.rpartition("/")[2].startswith(_WH)]
+    deleted = below.deleted_sizes({target_of(leaf) for leaf in whiteouts})
     missing: list[str] = []
-    for leaf in leaves:
-        if _WH in leaf and leaf.rpartition("/")[2].startswith(_WH):
-            size = stacked.deleted_size(target_of(leaf))
-            if size is None:
-                missing.append(leaf)
-            else:
-                sizes[leaf] = size
+    for leaf in whiteouts:
+        size = deleted[target_of(leaf)]
+        if size is None:
+            missing.append(leaf)
+        else:
+            sizes[leaf] = size
     return min(missing, key=dfs_key) if missing else None
 
 

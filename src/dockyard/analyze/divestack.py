@@ -9,6 +9,8 @@ deletions); here it is built once and stacked forward layer by layer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from operator import methodcaller
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -75,6 +77,10 @@ class Stacked:
             todo.extend(n.children.values())
         return total
 
+    def deleted_sizes(self, paths: Iterable[str]) -> dict[str, int | None]:
+        """`deleted_size` of each path."""
+        return {path: self.deleted_size(path) for path in paths}
+
     def _add(self, path: str, size: int, is_dir: bool) -> None:
         node = self._index.get(path)
         if node is None:
@@ -105,3 +111,38 @@ def _target(path: str) -> str:
     parent, _, base = path.rpartition("/")
     name = base[len(_WH):]
     return f"{parent}/{name}" if parent else name
+
+
+class Union:
+    """dive's stacked tree of layers that delete nothing: every node of every layer, with the payload of the last
+    layer that has it (implied parents included, as `Stacked` would stack them), as one dict instead of a tree."""
+
+    def __init__(self, trees: Sequence[LayerTree]) -> None:
+        self._trees = trees
+        self._sizes: dict[str, int] = {}
+        for tree in trees:
+            self._sizes.update(tree.sizes)
+
+    def deleted_sizes(self, paths: Iterable[str]) -> dict[str, int | None]:
+        """What a whiteout of each path weighs in dive (see `Stacked.deleted_size`), in one pass over the nodes."""
+        sizes = self._sizes
+        out: dict[str, int | None] = {}
+        totals: dict[str, int] = {}  # directories: their subtree's size
+        for path in paths:
+            if not path:  # the root: everything
+                out[path] = sum(sizes.values())
+            elif path not in sizes:
+                out[path] = None
+            elif path not in next(t for t in reversed(self._trees) if path in t.sizes).dirs:
+                out[path] = 0  # the last layer that has it says file, or implies it: not a directory
+            else:
+                totals[path] = sizes[path]
+        if totals:
+            dirs = list(totals)
+            prefixes = tuple(d + "/" for d in dirs)
+            for path in filter(methodcaller("startswith", prefixes), sizes):
+                for d, prefix in zip(dirs, prefixes, strict=True):
+                    if path.startswith(prefix):
+                        totals[d] += sizes[path]
+        out.update(totals)
+        return out

@@ -27,8 +27,8 @@ class Final:
     setuid: list[FindingItem]
     writable: list[FindingItem]
     """World-writable files and directories (sticky directories excepted)."""
-    bloat: dict[str, list[FindingItem]]
-    """Pattern name -> the regular files under it."""
+    bloat: dict[str, list[tuple[str, int, int]]]
+    """Pattern name -> the regular files under it: (path, layer, bytes)."""
     largest: list[FindingItem]
     """The largest regular files, largest first (in walk order among equal sizes, as a stable sort gives)."""
 
@@ -38,7 +38,7 @@ def final_view(merged: Merged, *, largest: int = 10) -> Final:
     live = bytearray(len(merged.copies))
     setuid: list[FindingItem] = []
     writable: list[FindingItem] = []
-    bloat: dict[str, list[FindingItem]] = {}
+    bloat: dict[str, list[tuple[str, int, int]]] = {}
     top: list[tuple[int, int, str, int]] = []  # min-heap of (size, -arrival, path, layer)
     floor = 0 if largest > 0 else 1 << 62  # a file must be larger than this to enter `top`
     arrivals = 0
@@ -62,7 +62,7 @@ def final_view(merged: Merged, *, largest: int = 10) -> Final:
             if rules and e.type is _FILE:
                 pattern = first_match(rules, name)
                 if pattern is not None:
-                    bloat.setdefault(pattern.name, []).append(FindingItem(e.path, child.layer, e.size))
+                    bloat.setdefault(pattern.name, []).append((e.path, child.layer, e.size))
             if e.size > floor and e.type is _FILE:
                 arrivals += 1
                 item = (e.size, -arrivals, e.path, child.layer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from operator import itemgetter
 
 from dockyard.analyze.apply import Merged
 from dockyard.analyze.final import Final
@@ -12,6 +13,7 @@ from dockyard.analyze.probes import Probes, SecretKind
 
 #: Items kept per finding (the largest); the count says how many there are in all.
 TOP = 20
+_BYTES = itemgetter(2)
 #: Paths under these hold vendored test fixtures: a private key there is very likely a sample.
 _VENDORED = ("usr/lib/python", "usr/local/lib/python", "node_modules/", "usr/share/doc/", "site-packages/",
              "dist-packages/", "usr/share/ca-certificates/", "etc/ssl/")
@@ -105,12 +107,13 @@ def _bloat(final: Final) -> list[Finding]:
     groups = final.bloat
     out = []
     for pattern in PATTERNS:
-        items = groups.get(pattern.name)
-        if items:
+        rows = groups.get(pattern.name)
+        if rows:  # thousands of files in some images: items only for the ones listed
             severity = Severity.MEDIUM if pattern.kind is FindingKind.TOOLCHAIN else Severity.LOW
-            found = _finding(pattern.kind, severity, pattern.title, pattern.fix, items)
-            if found is not None:
-                out.append(found)
+            rows.sort(key=lambda r: (-r[2], r[0]))
+            top = tuple(FindingItem(path, layer, size) for path, layer, size in rows[:TOP])
+            out.append(Finding(pattern.kind, severity, pattern.title, sum(map(_BYTES, rows)), pattern.fix,
+                               len(rows), top))
     return out
 
 

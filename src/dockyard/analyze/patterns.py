@@ -65,6 +65,8 @@ _TABLE: tuple[tuple[str, str | None, Pattern], ...] = (
         "`FROM ... AS build` then `COPY --from=build`)")),
 )
 _COMPILED = tuple((re.compile(d), re.compile(n) if n else None, p) for d, n, p in _TABLE)
+#: Any of the directory regexes: most directories match none, and one test says so.
+_ANY_DIR = re.compile("|".join(f"(?:{d})" for d, _, _ in _TABLE))
 #: One entry per pattern name (the toolchain's two rows share one; the fix is on the second).
 PATTERNS = tuple({p.name: p for _, _, p in _TABLE if p.fix}.values())
 _BY_NAME = {p.name: p for p in PATTERNS}
@@ -85,7 +87,8 @@ class Classifier:
         rules = self._dirs.get(directory)
         if rules is None:
             key = directory + "/"
-            rules = self._dirs[directory] = tuple((n, _BY_NAME[p.name]) for d, n, p in _COMPILED if d.match(key))
+            rules = self._dirs[directory] = tuple(
+                (n, _BY_NAME[p.name]) for d, n, p in _COMPILED if d.match(key)) if _ANY_DIR.match(key) else ()
         return rules
 
     def classify(self, path: str) -> Pattern | None:
