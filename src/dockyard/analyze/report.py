@@ -153,6 +153,17 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
+def freeze_for_exit() -> None:
+    """Keep the cyclic GC away from every object alive now, for the rest of the process.
+
+    For a command that exits right after rendering a report: the interpreter's last collections would otherwise
+    walk the report's and the imported modules' objects (files50k with `--ci`: teardown 30-45 ms, about 10 ms
+    after this; `os._exit` after flushing skips the teardown altogether). Never in a process that goes on working:
+    cyclic garbage among frozen objects is not collected.
+    """
+    gc.freeze()
+
+
 def dive_commands(config: ImageConfig, count: int) -> list[str]:
     """The history command of each layer as dive maps it: empty_layer entries skipped, `/bin/sh -c ` trimmed."""
     history = [h for h in config.history if not h.empty_layer]

@@ -1,0 +1,38 @@
+"""`analyze` tunes the interpreter (GC off, short GIL switch interval) only while it runs and puts it back."""
+
+from __future__ import annotations
+
+import gc
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from analyze_helpers import build_image  # type: ignore[import-not-found]
+
+from dockyard.analyze import analyze
+from dockyard.layers.members import Member
+
+
+@pytest.mark.parametrize("gc_on", [True, False])
+def test_analyze_restores_gc_and_switch_interval(tmp_path: Path, gc_on: bool) -> None:
+    layers = [[Member.dir("a"), *(Member.file(f"a/f{i}", b"x" * i) for i in range(50))], [Member.whiteout("a/f3")]]
+    _, image = build_image(tmp_path, layers)
+    interval = sys.getswitchinterval()
+    was = gc.isenabled()
+    (gc.enable if gc_on else gc.disable)()
+    try:
+        report = analyze(image)
+        assert gc.isenabled() is gc_on
+        assert sys.getswitchinterval() == interval
+        assert gc.get_freeze_count() == 0  # moved to the old generation, not left frozen
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert report.layers[1].removed_files == 1
+
+
+def test_freeze_for_exit_freezes() -> None:
+    code = ("import gc; from dockyard.analyze import freeze_for_exit; freeze_for_exit(); "
+            "print(gc.get_freeze_count() > 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "True"
