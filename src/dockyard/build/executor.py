@@ -125,8 +125,9 @@ class Executor:
             env.stage_image = lambda ref: self._stage(ref, names)
             env.open_external = self.external
             try:
-                for level in the_plan.levels:
-                    self._build_level([the_plan.stage(i) for i in level], env)
+                with env.mounts:  # merged views of --from images are unmounted before the workspace goes
+                    for level in the_plan.levels:
+                        self._build_level([the_plan.stage(i) for i in level], env)
             finally:
                 env.hashes.save()
                 for warning in cache.warnings:

@@ -4,6 +4,7 @@ before and after; see `treediff.py`). `DOCKYARD_SANDBOX=runc|bwrap|tree` forces 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -62,7 +63,23 @@ def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Pa
                spec, what)
         built = snapshot_upper(base / "upper", base / "blob", env.request.compression, source_date_epoch=env.epoch)
         _store(env, built)
+        _keep_tree(env, base / "upper", built)
         return built
+
+
+def _keep_tree(env: BuildEnv, upper: Path, built: FileLayer) -> None:
+    """Keep the upper dir as the layer's tree (the next RUN's lower dir, as docker's overlay2 keeps diff dirs)
+    and record its listing, instead of extracting the blob we just wrote again later."""
+    from dockyard.build.steps.users import record_tree_listing
+
+    hex_ = built.diff_id().hex
+    final = env.cache.trees / hex_
+    if final.exists():
+        return
+    record_tree_listing(upper, hex_, env.listings)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):  # another build made it first: the blob is extracted on demand instead
+        os.rename(upper, final)
 
 
 def _tree(env: BuildEnv, sandbox: Sandbox, layers: Sequence[Layer], spec: RunSpec, base: Path,

@@ -113,3 +113,27 @@ def root_mount(lowers: Sequence[Path], upper: Path | None, work: Path, merged: P
         return
     with overlay_mount(lowers, upper, work, merged) as mounted:
         yield mounted
+
+
+@contextmanager
+def readonly_mount(lowers: Sequence[Path], merged: Path) -> Iterator[Path]:
+    """A read-only overlay of `lowers` (oldest first, at least one) at `merged`: an image's merged view with
+    its whiteouts applied and nothing written. Unsupported when the options would not fit in one page."""
+    if not lowers or len(lowers) > MAX_LOWERS - 1:
+        raise LimitExceeded(f"a read-only overlay takes 1 to {MAX_LOWERS - 1} lower directories, not {len(lowers)}")
+    merged.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dy-ovl-") as scratch:  # overlay wants two lowers without an upper
+        empty = Path(scratch) / "empty"
+        empty.mkdir()
+        top_first = [_check_path(p) for p in reversed([empty, *lowers])]
+        options = f"lowerdir={':'.join(top_first)},{_FEATURES}"
+        if len(options) >= _PAGE - 64:
+            raise Unsupported(f"{len(lowers)} lower directories do not fit in one overlay mount")
+        _mount("overlay", os.fspath(merged), "overlay", options)
+        try:
+            yield merged
+        finally:
+            try:
+                unmount(merged)
+            except OSError:
+                unmount(merged, lazy=True)

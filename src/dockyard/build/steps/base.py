@@ -6,6 +6,7 @@ import json
 import os
 import threading
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,6 +64,10 @@ class BuildEnv:
     stage_image: Callable[[str], Image | None] = field(default=lambda _ref: None)
     open_external: Callable[[str], Image] = field(default=_no_image)
     noted: set[str] = field(default_factory=set)
+    views: dict[str, Path] = field(default_factory=dict)
+    """Read-only merged views of `--from` images, by manifest digest (see `merged_view`)."""
+    mounts: ExitStack = field(default_factory=ExitStack)
+    """Mounts that live until the build ends; the executor closes it before removing the workspace."""
     """One-time notes already shown (e.g. the tree-diff fallback)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while an image is extracted for `--from` (stages of one level build in threads)."""
@@ -92,7 +97,33 @@ class BuildEnv:
         return target
 
     def source_root(self, ref: str) -> SourceRoot:
-        return SourceRoot.tree(self.rootfs(self.image_for(ref)), f"image of --from={ref}")
+        image = self.image_for(ref)
+        return SourceRoot.tree(self.merged_view(image) or self.rootfs(image), f"image of --from={ref}")
+
+    def merged_view(self, image: Image) -> Path | None:
+        """`image` as a read-only overlay of its cached layer trees (shared with RUN's lower dirs), mounted until
+        the build ends; None where overlay cannot be mounted (the caller extracts the image instead).
+
+        A `COPY --from=build /app/bin` then costs the last layers' trees, not an extraction of the whole stage.
+        """
+        from dockyard.build.sandbox.detect import overlay_problem
+
+        if overlay_problem() is not None or not image.layers():
+            return None
+        from dockyard.build.sandbox.overlay import readonly_mount
+        from dockyard.build.steps.run import layer_tree
+        from dockyard.errors import Unsupported
+
+        key = image.digest().hex
+        with self.lock:
+            if key not in self.views:
+                lowers = [layer_tree(self, layer) for layer in image.layers()]
+                try:
+                    self.views[key] = self.mounts.enter_context(
+                        readonly_mount(lowers, self.workspace / "views" / key))
+                except Unsupported:
+                    return None
+            return self.views[key]
 
 
 def set_config(state: StageState, env: BuildEnv, run: RunConfig, history: History,

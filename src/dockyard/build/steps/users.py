@@ -101,11 +101,38 @@ def layer_listing(layer: Layer, cache_dir: Path) -> tuple[frozenset[str], frozen
                 found_dirs.add(entry.path)
             elif not is_opaque_marker(entry.path):
                 found_others.add(entry.path)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # stages may build in threads
-    tmp.write_text(json.dumps([sorted(found_dirs), sorted(found_others)]))
-    os.replace(tmp, path)
+    save_listing(path, found_dirs, found_others)
     return frozenset(found_dirs), frozenset(found_others)
+
+
+def save_listing(path: Path, dirs: set[str], others: set[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # stages may build in threads
+    tmp.write_text(json.dumps([sorted(dirs), sorted(others)]))
+    os.replace(tmp, path)
+
+
+def record_tree_listing(tree: Path, diff_id_hex: str, cache_dir: Path) -> None:
+    """Cache the listing of a layer from its tree in overlay form (a RUN's upper dir: whiteouts are 0/0 char
+    devices), so later steps need not decompress the layer to learn which paths it holds."""
+    import stat
+
+    dirs: set[str] = set()
+    others: set[str] = set()
+    top = os.fspath(tree)
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(f"{top}/{rel}" if rel else top) as it:
+            for dent in it:
+                sub = f"{rel}/{dent.name}" if rel else dent.name
+                st = dent.stat(follow_symlinks=False)
+                if stat.S_ISDIR(st.st_mode):
+                    dirs.add(sub)
+                    stack.append(sub)
+                else:
+                    others.add(sub)  # files, links and whiteouts (their targets) alike
+    save_listing(cache_dir / f"{diff_id_hex}.json", dirs, others)
 
 
 def is_dir(image: Image, path: str, cache_dir: Path) -> bool:
