@@ -3,6 +3,7 @@ secrets (private keys, credential files). Only small windows of a body are kept,
 
 from __future__ import annotations
 
+import functools
 import re
 import struct
 from dataclasses import dataclass
@@ -31,32 +32,41 @@ class SecretKind(StrEnum):
     PASSWORD_FILE = "password-file"
 
 
-_KEY_MARKER = re.compile(rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
-#: (name pattern, kind, content marker or None when the name alone is enough)
-_RULES: tuple[tuple[re.Pattern[str], SecretKind, re.Pattern[bytes] | None], ...] = (
-    (re.compile(r"(?:^|/)(?:id_(?:rsa|dsa|ecdsa|ed25519)|[^/]*\.(?:pem|key))$"), SecretKind.PRIVATE_KEY, _KEY_MARKER),
-    (re.compile(r"(?:^|/)[^/]*\.(?:p12|pfx|ppk)$"), SecretKind.PRIVATE_KEY, None),
-    (re.compile(r"(?:^|/)\.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[^/]+)?$"), SecretKind.ENV_FILE,
-     re.compile(rb"(?m)^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*\S")),
-    (re.compile(r"(?:^|/)\.aws/credentials$"), SecretKind.CLOUD_CREDENTIALS,
-     re.compile(rb"aws_secret_access_key|aws_session_token")),
-    (re.compile(r"(?:^|/)\.config/gcloud/(?:application_default_credentials\.json|credentials\.db|"
-                r"access_tokens\.db|legacy_credentials/.+)$"), SecretKind.CLOUD_CREDENTIALS, None),
-    (re.compile(r"(?:^|/)[^/]*(?:service[-_]?account|credentials)[^/]*\.json$"), SecretKind.CLOUD_CREDENTIALS,
-     re.compile(rb'"(?:private_key|refresh_token|client_secret)"\s*:')),
-    (re.compile(r"(?:^|/)\.azure/(?:accessTokens|msal_token_cache)\.json$"), SecretKind.CLOUD_CREDENTIALS, None),
-    (re.compile(r"(?:^|/)\.kube/config$"), SecretKind.CLOUD_CREDENTIALS,
-     re.compile(rb"(?:client-key-data|token|password)\s*:\s*\S")),
-    (re.compile(r"(?:^|/)(?:\.docker/config\.json|\.dockercfg)$"), SecretKind.REGISTRY_CREDENTIALS,
-     re.compile(rb'"(?:auth|identitytoken)"\s*:\s*"[^"]+')),
-    (re.compile(r"(?:^|/)\.(?:npmrc|yarnrc)$"), SecretKind.PACKAGE_TOKEN,
-     re.compile(rb"(?:_authToken|_auth|_password|npmAuthToken)\s*[=:]\s*\S")),
-    (re.compile(r"(?:^|/)\.pypirc$"), SecretKind.PACKAGE_TOKEN, re.compile(rb"(?m)^\s*password\s*[:=]\s*\S")),
-    (re.compile(r"(?:^|/)(?:\.netrc|_netrc)$"), SecretKind.PASSWORD_FILE, re.compile(rb"\bpassword\s+\S")),
-    (re.compile(r"(?:^|/)\.git-credentials$"), SecretKind.PASSWORD_FILE, re.compile(rb"://[^:/\s]+:[^@\s]+@")),
+_KEY_MARKER = rb"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+#: (name pattern, kind, content marker or None when the name alone is enough), compiled on first use (`_rules`)
+_RULE_SOURCES: tuple[tuple[str, SecretKind, bytes | None], ...] = (
+    (r"(?:^|/)(?:id_(?:rsa|dsa|ecdsa|ed25519)|[^/]*\.(?:pem|key))$", SecretKind.PRIVATE_KEY, _KEY_MARKER),
+    (r"(?:^|/)[^/]*\.(?:p12|pfx|ppk)$", SecretKind.PRIVATE_KEY, None),
+    (r"(?:^|/)\.env(?:\.(?!example$|sample$|template$|dist$|defaults?$)[^/]+)?$", SecretKind.ENV_FILE,
+     rb"(?m)^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=\s*\S"),
+    (r"(?:^|/)\.aws/credentials$", SecretKind.CLOUD_CREDENTIALS, rb"aws_secret_access_key|aws_session_token"),
+    (r"(?:^|/)\.config/gcloud/(?:application_default_credentials\.json|credentials\.db|"
+     r"access_tokens\.db|legacy_credentials/.+)$", SecretKind.CLOUD_CREDENTIALS, None),
+    (r"(?:^|/)[^/]*(?:service[-_]?account|credentials)[^/]*\.json$", SecretKind.CLOUD_CREDENTIALS,
+     rb'"(?:private_key|refresh_token|client_secret)"\s*:'),
+    (r"(?:^|/)\.azure/(?:accessTokens|msal_token_cache)\.json$", SecretKind.CLOUD_CREDENTIALS, None),
+    (r"(?:^|/)\.kube/config$", SecretKind.CLOUD_CREDENTIALS,
+     rb"(?:client-key-data|token|password)\s*:\s*\S"),
+    (r"(?:^|/)(?:\.docker/config\.json|\.dockercfg)$", SecretKind.REGISTRY_CREDENTIALS,
+     rb'"(?:auth|identitytoken)"\s*:\s*"[^"]+'),
+    (r"(?:^|/)\.(?:npmrc|yarnrc)$", SecretKind.PACKAGE_TOKEN,
+     rb"(?:_authToken|_auth|_password|npmAuthToken)\s*[=:]\s*\S"),
+    (r"(?:^|/)\.pypirc$", SecretKind.PACKAGE_TOKEN, rb"(?m)^\s*password\s*[:=]\s*\S"),
+    (r"(?:^|/)(?:\.netrc|_netrc)$", SecretKind.PASSWORD_FILE, rb"\bpassword\s+\S"),
+    (r"(?:^|/)\.git-credentials$", SecretKind.PASSWORD_FILE, rb"://[^:/\s]+:[^@\s]+@"),
 )
-#: One pattern over all the names above.
-SECRET_NAMES = re.compile("|".join(f"(?:{rule[0].pattern})" for rule in _RULES))
+_Rule = tuple[re.Pattern[str], SecretKind, re.Pattern[bytes] | None]
+
+
+@functools.cache
+def _rules() -> tuple[re.Pattern[str], tuple[_Rule, ...]]:
+    """One pattern over all the names, and each rule compiled: on first use, as most images name no candidate file
+    and compiling them costs about 3 ms of every start-up."""
+    rules = tuple((re.compile(name), kind, re.compile(marker) if marker else None)
+                  for name, kind, marker in _RULE_SOURCES)
+    return re.compile("|".join(f"(?:{name})" for name, _, _ in _RULE_SOURCES)), rules
+
+
 #: Name endings worth the regex; every regular file goes through this test, so it must cost next to nothing.
 _ENDINGS = ("id_rsa", "id_dsa", "id_ecdsa", "id_ed25519", ".pem", ".key", ".p12", ".pfx", ".ppk", "/credentials",
             "/config", "config.json", ".dockercfg", "rc", "_netrc", ".git-credentials")
@@ -70,7 +80,7 @@ def secret_candidate(path: str) -> bool:
     """True when `path` may name a secret file (then `probe` decides by name and content)."""
     if path.endswith(_ENDINGS) or ".env" in path or "/gcloud/" in path or (
             path.endswith(".json") and ("credential" in path or "ccount" in path or "oken" in path)):
-        return SECRET_NAMES.search(path) is not None
+        return _rules()[0].search(path) is not None
     return False
 
 
@@ -108,7 +118,8 @@ class Probes:
         self.secrets: list[SecretHit] = []
 
     def probe(self, entry: TarEntry) -> _ElfSink | _SecretSink | None:
-        for pattern, kind, marker in _RULES if SECRET_NAMES.search(entry.path) else ():
+        names, rules = _rules()
+        for pattern, kind, marker in rules if names.search(entry.path) else ():
             if pattern.search(entry.path):
                 if marker is None:
                     self.secrets.append(SecretHit(entry.path, self.layer, entry.size, kind))

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import gc
 import sys
+import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import BinaryIO, cast
 
@@ -93,18 +93,44 @@ def _scan_all(layers: Sequence[Layer]) -> Iterator[tuple[list[TarEntry], Probes]
     """Each layer's entries and probe hits, in layer order, scanned `SCAN_WORKERS` layers at a time.
 
     Layers differ: one of big files is bound by its digest check (off the GIL), one of many small files by header
-    parsing (on it), so scanning two at once keeps both cores busy. The first failing layer's error is raised.
+    parsing (on it), so scanning two at once keeps both cores busy. The first failing layer's error is raised; on
+    the way out no new layer is started and the running ones are waited for. (Plain threads: `concurrent.futures`
+    would add about 4 ms of imports to every `dockyard analyze`.)
     """
     if len(layers) < 2:
         yield from (_scan_one(layer, i) for i, layer in enumerate(layers))
         return
-    pool = ThreadPoolExecutor(max_workers=SCAN_WORKERS, thread_name_prefix="dockyard-scan")
+    results: list[tuple[list[TarEntry], Probes] | BaseException | None] = [None] * len(layers)
+    done = [threading.Event() for _ in layers]
+    todo = iter(range(len(layers)))  # shared by the workers: next() on it is atomic under the GIL
+    stop = threading.Event()
+
+    def work() -> None:
+        for i in todo:
+            if stop.is_set():
+                return
+            try:
+                results[i] = _scan_one(layers[i], i)
+            except BaseException as exc:  # handed to the consumer, raised in layer order
+                results[i] = exc
+            done[i].set()
+
+    workers = [threading.Thread(target=work, name=f"dockyard-scan-{n}", daemon=True)
+               for n in range(min(SCAN_WORKERS, len(layers)))]
+    for worker in workers:
+        worker.start()
     try:
-        jobs = [pool.submit(_scan_one, layer, i) for i, layer in enumerate(layers)]
-        for job in jobs:
-            yield job.result()
+        for i in range(len(layers)):
+            done[i].wait()
+            result, results[i] = results[i], None
+            if isinstance(result, BaseException):
+                raise result
+            assert result is not None
+            yield result
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        stop.set()
+        for worker in workers:
+            worker.join()
 
 
 def _scan_one(layer: Layer, index: int) -> tuple[list[TarEntry], Probes]:
