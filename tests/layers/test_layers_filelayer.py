@@ -162,3 +162,33 @@ def test_build_layer_streams_hash_equals_sha256_of_decompressed(tmp_path: Path, 
     layer = build_layer(tree, tmp_path / "l.tgz")
     raw = gzip.decompress(layer.path.read_bytes())
     assert layer.diff_id().hex == hashlib.sha256(raw).hexdigest()
+
+
+def test_layers_background_writer_keeps_order_and_raises_worker_errors() -> None:
+    import io as _io
+
+    import pytest as _pytest
+
+    from dockyard.layers.filelayer import _Background
+
+    out = _io.BytesIO()
+    bg = _Background(out)  # type: ignore[arg-type]
+    buf = bytearray(b"a" * 10)
+    bg.write(memoryview(buf))
+    buf[:] = b"b" * 10  # the caller reuses its buffer: the queued copy must not change
+    bg.write(bytes(buf))
+    bg.close()
+    assert out.getvalue() == b"a" * 10 + b"b" * 10
+
+    class Full(_io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: object) -> int:
+            raise OSError(28, "No space left on device")
+
+    bad = _Background(Full())  # type: ignore[arg-type]
+    with _pytest.raises(OSError, match="No space left"):
+        for _ in range(100):  # the first write is accepted; a later one (or close) reports the failure
+            bad.write(b"x" * 1024)
+        bad.close()

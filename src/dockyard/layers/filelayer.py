@@ -152,6 +152,48 @@ class _HashingWriter(io.RawIOBase):
         return len(data)
 
 
+class _Background(io.RawIOBase):
+    """Hands written bytes to a worker thread that writes them to `inner` (hashing and compressing there), so
+    reading files and encoding tar headers overlap with compression on a second core. Same bytes, same order;
+    a failure in the worker is raised by the next `write` or by `close`."""
+
+    def __init__(self, inner: BinaryIO, depth: int = 8) -> None:
+        super().__init__()
+        import queue
+        import threading
+
+        self._inner = inner
+        self._queue: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="layer-compress", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (data := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self._inner.write(data)
+                except BaseException as exc:  # re-raised in the writing thread
+                    self._error = exc
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: bytes | memoryview) -> int:  # type: ignore[override]
+        if self._error is not None:
+            raise self._error
+        self._queue.put(bytes(data))  # the caller may reuse its buffer
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._queue.put(None)
+            self._thread.join()
+            super().close()
+            if self._error is not None:
+                raise self._error
+
+
 class _Tee:
     def __init__(self, inner: BinaryIO, copy: BinaryIO) -> None:
         self._inner, self._copy = inner, copy
@@ -179,7 +221,8 @@ class LayerPipeline:
         self._digest, self._diff = Hasher(), Hasher()
         self._comp = compressor(cast(BinaryIO, _HashingWriter(self._file, self._digest)),
                                 compression, level=level, threads=threads)
-        self.tar = cast(BinaryIO, io.BufferedWriter(_HashingWriter(self._comp, self._diff), CHUNK))
+        self._background = _Background(cast(BinaryIO, _HashingWriter(self._comp, self._diff)))
+        self.tar = cast(BinaryIO, io.BufferedWriter(self._background, CHUNK))
         self._done = False
 
     def __enter__(self) -> LayerPipeline:
@@ -187,6 +230,7 @@ class LayerPipeline:
 
     def finish(self, docker: bool) -> FileLayer:
         self.tar.flush()
+        self._background.close()  # every byte compressed and hashed
         self._comp.close()
         self._file.close()
         os.replace(self._tmp, self.dest)
@@ -197,7 +241,7 @@ class LayerPipeline:
 
     def __exit__(self, *exc: object) -> None:
         if not self._done:
-            for closer in (self.tar.close, self._comp.close, self._file.close):
+            for closer in (self.tar.close, self._background.close, self._comp.close, self._file.close):
                 with contextlib.suppress(OSError, ValueError):  # already failing: the original error matters
                     closer()
             Path(self._tmp).unlink(missing_ok=True)
