@@ -4,17 +4,23 @@ plain path-by-path computations they replace, on random layers with ties, whiteo
 from __future__ import annotations
 
 import heapq
+import json
 import random
+from pathlib import Path
 
 import pytest
+from analyze_helpers import build_image  # type: ignore[import-not-found]
 
+from dockyard.analyze import analyze
 from dockyard.analyze.apply import Merged
-from dockyard.analyze.divecompat import LayerTree
+from dockyard.analyze.divecompat import LayerTree, dfs_key, dive_order
 from dockyard.analyze.divestack import Stacked, Union
 from dockyard.analyze.final import final_view
+from dockyard.analyze.formats.json import dumps
 from dockyard.analyze.model import FindingItem
 from dockyard.analyze.patterns import Classifier
 from dockyard.analyze.probes import SECRET_HINT, secret_candidate
+from dockyard.layers.members import Member
 from dockyard.layers.tarformat import EntryType, TarEntry
 
 _DIRS = ("usr", "usr/share", "usr/share/doc", "usr/share/doc/pkg", "usr/bin", "etc", "tmp", "var/lib/apt/lists",
@@ -140,3 +146,26 @@ def test_union_weighs_whiteouts_as_the_stacked_tree(seed: int) -> None:
         stacked.stack(tree)
     paths = {"", "zz", "a/zz", *(p for t in trees for p in t.sizes)}
     assert Union(trees).deleted_sizes(paths) == {p: stacked.deleted_size(p) for p in paths}
+
+
+@pytest.mark.parametrize("alphabet", ["ab-./", "a\u00e9\udc80\U0010ffff/", "ab\x00\x01/"])
+def test_dive_order_sorts_as_dfs_key(alphabet: str) -> None:
+    rnd = random.Random(len(alphabet) * 7 + ord(alphabet[-2]))
+    for _ in range(200):
+        paths = set()
+        for _ in range(rnd.randrange(1, 40)):
+            parts = ["".join(rnd.choice(alphabet.rstrip("/")) for _ in range(rnd.randrange(1, 4)))
+                     for _ in range(rnd.randrange(1, 4))]
+            paths.add("/".join(parts))
+        assert dive_order(paths) == sorted(paths, key=dfs_key)
+
+
+def test_json_text_is_what_json_dumps_writes(tmp_path: Path) -> None:
+    odd = ["caf\u00e9 \u2603", 'quote"back\\slash', "tab\there", "bytes\udcff\udc80", "deep/er/still/here"]
+    layers = [[Member.dir("d"), *(Member.file(f"d/{name}", b"x" * i, mode=0o4755) for i, name in enumerate(odd)),
+               Member.symlink("d/link", "caf\u00e9 \u2603"), Member.hardlink("d/hard", "d/tab\there")],
+              [Member.whiteout("d/deep"), Member.file("d/tab\there", b"yy")], []]
+    report = analyze(build_image(tmp_path, layers)[1])
+    text = dumps(report)
+    assert json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n" == text
+    assert [len(layer["fileList"]) for layer in json.loads(text)["layer"]] == [11, 3, 0]  # 3 implied parents

@@ -12,10 +12,10 @@ See ../../../docs/analyze.md for the quirks this reproduces and why.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from itertools import compress, filterfalse, repeat
-from operator import is_, itemgetter
+from operator import add, is_, itemgetter, methodcaller
 from typing import TYPE_CHECKING, TypeVar
 
 from dockyard.layers.tarformat import EntryType, TarEntry
@@ -154,6 +154,17 @@ def _implied(nodes: dict[str, _T], parents: set[str], path: str, empty: _T) -> N
 def dfs_key(path: str) -> tuple[str, ...]:
     """dive's visiting order (children first, siblings sorted) as a sort key."""
     return (*path.split("/"), _MAX)
+
+
+def dive_order(paths: Collection[str]) -> list[str]:
+    """`sorted(paths, key=dfs_key)`, faster: each path as one string, parts joined by NUL and closed by \\x01,
+    sorts as the tuples do (a part before the longer parts it starts, children before their parent). Paths holding
+    NUL, \\x01 or U+10FFFF take `dfs_key`."""
+    joined = "".join(paths)
+    if "\0" in joined or "\x01" in joined or _MAX in joined:
+        return sorted(paths, key=dfs_key)
+    keys = map(add, map(methodcaller("replace", "/", "\0"), paths), repeat("\x01"))
+    return [path for _, path in sorted(zip(keys, paths, strict=True))]
 
 
 def target_of(leaf: str) -> str:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from typing import Any, TextIO
 
 from dockyard.analyze.ci import Evaluation
-from dockyard.analyze.divecompat import LayerTree, dfs_key
+from dockyard.analyze.divecompat import LayerTree, dive_order
 from dockyard.analyze.model import Finding, Report
 from dockyard.layers.tarformat import EntryType, TarEntry
 
@@ -21,7 +22,6 @@ _TYPE_FLAGS = {EntryType.FILE: 48, EntryType.HARDLINK: 49, EntryType.SYMLINK: 50
                EntryType.BLOCK: 52, EntryType.DIR: 53, EntryType.FIFO: 54}
 _GO_TYPE_BITS = {EntryType.DIR: 1 << 31, EntryType.SYMLINK: 1 << 27, EntryType.CHAR: 1 << 26 | 1 << 21,
                  EntryType.BLOCK: 1 << 26, EntryType.FIFO: 1 << 25}
-_EMPTY = {"path": "", "typeFlag": 0, "linkName": "", "size": 0, "fileMode": 0, "uid": 0, "gid": 0, "isDir": False}
 
 
 def go_file_mode(entry: TarEntry) -> int:
@@ -36,22 +36,32 @@ def go_file_mode(entry: TarEntry) -> int:
     return mode | _GO_TYPE_BITS.get(entry.type, 0)
 
 
-def _file_info(entry: TarEntry) -> dict[str, Any]:
-    """dive's FileInfo for one tar entry."""
-    return {"path": entry.path, "typeFlag": _TYPE_FLAGS[entry.type], "linkName": entry.linkname, "size": entry.size,
-            "fileMode": go_file_mode(entry), "uid": entry.uid, "gid": entry.gid, "isDir": entry.type is EntryType.DIR}
+#: One `fileList` item as `json.dumps(indent=2)` writes it in the document (items 8 spaces deep).
+_ITEM = ("        {\n          \"path\": %s,\n          \"typeFlag\": %d,\n          \"linkName\": %s,\n"
+         "          \"size\": %d,\n          \"fileMode\": %d,\n          \"uid\": %d,\n          \"gid\": %d,\n"
+         "          \"isDir\": %s\n        }")
+_EMPTY_ITEM = _ITEM % ('""', 0, '""', 0, 0, 0, 0, "false")
+_encode = json.encoder.encode_basestring  # what json.dumps uses for strings with ensure_ascii=False
 
 
-def _file_list(entries: tuple[TarEntry, ...]) -> list[dict[str, Any]]:
-    """dive's `fileList` for a layer: every node of its tree (implied parents with an empty payload), children
-    first, siblings sorted."""
+def _file_list_text(entries: tuple[TarEntry, ...]) -> str:
+    """dive's `fileList` for a layer, as JSON text at its place in the document: every node of its tree (implied
+    parents with an empty payload), children first, siblings sorted. Text straight away: 50,000 dicts for
+    `json.dumps` to walk would take several times longer."""
     last = {e.path: e for e in entries}
-    tree = LayerTree(entries)
-    out = []
-    for path in sorted(tree.sizes, key=dfs_key):
-        entry = last.get(path)
-        out.append(_file_info(entry) if entry is not None else dict(_EMPTY))
-    return out
+    items = []
+    modes: dict[tuple[int, EntryType], int] = {}
+    for path in dive_order(LayerTree(entries).sizes):
+        e = last.get(path)
+        if e is None:
+            items.append(_EMPTY_ITEM)
+            continue
+        mode = modes.get((e.mode, e.type))
+        if mode is None:
+            mode = modes[e.mode, e.type] = go_file_mode(e)
+        items.append(_ITEM % (_encode(e.path), _TYPE_FLAGS[e.type], _encode(e.linkname), e.size, mode, e.uid, e.gid,
+                              "true" if e.type is EntryType.DIR else "false"))
+    return "[\n" + ",\n".join(items) + "\n      ]" if items else "[]"
 
 
 def _number(x: float) -> float | None:
@@ -64,13 +74,13 @@ def _finding(f: Finding) -> dict[str, Any]:
                                         for i in f.items]}
 
 
-def _to_json(report: Report, evaluation: Evaluation | None) -> dict[str, Any]:
+def _to_json(report: Report, evaluation: Evaluation | None, file_lists: list[str]) -> dict[str, Any]:
     layers = []
-    for layer, entries, delta in zip(report.layers, report.entries, report.deltas, strict=True):
+    for layer, file_list, delta in zip(report.layers, file_lists, report.deltas, strict=True):
         layers.append({
             "index": layer.index, "id": layer.digest.encoded,
             "digestId": str(layer.diff_id) if layer.diff_id else "", "sizeBytes": layer.size,
-            "command": layer.command, "fileList": _file_list(entries),
+            "command": layer.command, "fileList": file_list,
             "digest": str(layer.digest), "mediaType": layer.media_type, "compressedSizeBytes": layer.compressed_size,
             "comment": layer.comment, "entries": layer.entries, "base": layer.base,
             "added": {"files": layer.added_files, "bytes": layer.added_bytes},
@@ -112,11 +122,22 @@ def _to_json(report: Report, evaluation: Evaluation | None) -> dict[str, Any]:
 
 
 def dumps(report: Report, evaluation: Evaluation | None = None) -> str:
-    """The report as JSON text (dive's export plus dockyard's fields; the CI verdict when given)."""
-    return json.dumps(_to_json(report, evaluation), indent=2, ensure_ascii=False) + "\n"
+    """The report as JSON text (dive's export plus dockyard's fields; the CI verdict when given), as
+    `json.dumps(..., indent=2, ensure_ascii=False)` writes it, with a final newline."""
+    nonce = os.urandom(8).hex()  # placeholders no string from the image can spell
+    marks = [f"\0{nonce}:{i}\0" for i in range(len(report.entries))]
+    text = json.dumps(_to_json(report, evaluation, marks), indent=2, ensure_ascii=False)
+    parts: list[str] = []
+    start = 0
+    for mark, entries in zip(marks, report.entries, strict=True):
+        quoted = json.dumps(mark)
+        at = text.index(quoted, start)
+        parts += (text[start:at], _file_list_text(entries))
+        start = at + len(quoted)
+    parts += (text[start:], "\n")
+    return "".join(parts)
 
 
 def write_json(report: Report, out: TextIO, evaluation: Evaluation | None = None) -> None:
     """Write `dumps(report, evaluation)` to `out`."""
-    json.dump(_to_json(report, evaluation), out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    out.write(dumps(report, evaluation))
