@@ -137,12 +137,19 @@ def main() -> None:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeat", type=int, default=5, help="runs per tool and image; the median is reported")
+    p.add_argument("--only", action="append", choices=["big", "files50k", "del50k"],
+                   help="benchmark only this image (repeatable)")
     args = p.parse_args()
     dive = find_tool("dive")
     if dive is None:
         sys.exit("dive is not installed (`make tools`)")
-    images = [("big (~300 MiB, 5 layers)", big_image()), ("files50k (50,000 files)", files_image("files50k", False)),
-              ("del50k (50,000 files, 20 dir deletions)", files_image("del50k", True))]
+    builders: dict[str, tuple[str, Callable[[], Path]]] = {
+        "big": ("big (~300 MiB, 5 layers)", big_image),
+        "files50k": ("files50k (50,000 files)", lambda: files_image("files50k", False)),
+        "del50k": ("del50k (50,000 files, 20 dir deletions)", lambda: files_image("del50k", True)),
+    }
+    images = [(label, build()) for name, (label, build) in builders.items() if not args.only or name in args.only]
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| image | size | dive s | dockyard CLI s | ratio | library call s | ratio | dockyard RSS MiB "
           "| dive RSS MiB |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -150,6 +157,7 @@ def main() -> None:
         name, ours, lib, theirs, rss_ours, rss_dive = compare(label, image, args.repeat, dive)
         print(f"| {name} | {image.stat().st_size / MIB:.0f} MiB | {theirs:.3f} | {ours:.3f} | {ours / theirs:.2f}x | "
               f"{lib:.3f} | {lib / theirs:.2f}x | {rss_ours / 1024:.0f} | {rss_dive / 1024:.0f} |", flush=True)
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

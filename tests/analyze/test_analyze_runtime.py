@@ -5,12 +5,14 @@ from __future__ import annotations
 import gc
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 from analyze_helpers import build_image  # type: ignore[import-not-found]
 
 from dockyard.analyze import analyze
+from dockyard.analyze.runtime import SWITCH_INTERVAL, tuned
 from dockyard.layers.members import Member
 
 
@@ -36,3 +38,26 @@ def test_freeze_for_exit_freezes() -> None:
             "print(gc.get_freeze_count() > 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "True"
+
+
+def test_concurrent_analyses_restore_once(tmp_path: Path) -> None:
+    layers = [[Member.dir("a"), *(Member.file(f"a/f{i}", b"x" * i) for i in range(200))]]
+    _, image = build_image(tmp_path, layers)
+    interval = sys.getswitchinterval()
+    assert gc.isenabled()
+    inside: list[tuple[bool, float]] = []
+    started = threading.Barrier(2)
+
+    def run() -> None:
+        started.wait()
+        with tuned():
+            inside.append((gc.isenabled(), sys.getswitchinterval()))
+            analyze(image)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert inside == [(False, min(interval, SWITCH_INTERVAL))] * 2
+    assert gc.isenabled() and sys.getswitchinterval() == interval and gc.get_freeze_count() == 0

@@ -16,7 +16,8 @@ from dockyard.analyze.model import (
     Severity,
     WastedPath,
 )
-from dockyard.analyze.report import analyze, check_image, freeze_for_exit
+from dockyard.analyze.report import analyze, check_image
+from dockyard.analyze.runtime import freeze_for_exit
 
 __all__ = ["BaseSplit", "DiveMetrics", "Finding", "FindingItem", "FindingKind", "Inefficiency", "LayerReport",
            "Reclaim", "Report", "Severity", "WastedPath", "analyze", "check_image", "freeze_for_exit"]

@@ -3,12 +3,9 @@ the findings into one `Report`."""
 
 from __future__ import annotations
 
-import gc
-import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from typing import BinaryIO, cast
 
 import zstandard
@@ -23,6 +20,7 @@ from dockyard.analyze.model import BaseSplit, LayerReport, Report
 from dockyard.analyze.prefetch import Prefetcher
 from dockyard.analyze.probes import ELF_MAGIC, ELF_MIN_SIZE, SECRET_HINT, Probes, secret_candidate
 from dockyard.analyze.reclaim import reclaim
+from dockyard.analyze.runtime import tuned
 from dockyard.analyze.tarscan import scan_layer
 from dockyard.errors import InvalidLayer, Unsupported
 from dockyard.layers.compression import decompress
@@ -36,8 +34,6 @@ from dockyard.oci.protocols import Image, Layer
 Progress = Callable[[int, int, int], None]
 #: Layers scanned at once (see `_scan_all`).
 SCAN_WORKERS = 2
-#: GIL switch interval during analysis (see `_no_gc`).
-SWITCH_INTERVAL = 0.0005
 #: isal's inflate error (not an OSError subclass).
 _ISAL_ERROR: type[Exception] = igzip_lib.IsalError  # type: ignore[assignment]
 
@@ -60,7 +56,7 @@ def analyze(image: Image, *, reference: str = "", base: Image | None = None, bas
     check_image(image)
     config = image.config()
     layers = image.layers()
-    with _no_gc():
+    with tuned():
         probes = Probes()
         merged = Merged()
         entries: list[list[TarEntry]] = []
@@ -152,42 +148,6 @@ def _scan(layer: Layer, index: int, probes: Probes) -> list[TarEntry]:
         raise InvalidLayer(f"{what}: corrupt {compression} stream: {exc}") from None
     finally:
         stream.close()
-
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Tune the interpreter for one analysis, and put it back as it was.
-
-    The cyclic GC is off: analysis allocates hundreds of thousands of small objects and no cycles. At the end they
-    are moved to the oldest generation in one step (`freeze` then `unfreeze`), so the next young collection does
-    not walk them all (about 25 ms on 50,000 files) and later ones leave them alone. The GIL switch interval drops
-    to 0.5 ms: the read-ahead threads need the GIL for a moment after each chunk they hash or inflate, and with the
-    default 5 ms they wait behind the header parser until it runs dry (files50k: scanning 0.22 s instead of 0.14 s).
-    """
-    enabled = gc.isenabled()
-    interval = sys.getswitchinterval()
-    gc.disable()
-    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(interval)
-        if enabled:
-            if not gc.get_freeze_count():  # a caller that freezes for its own reasons keeps its frozen set
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
-
-
-def freeze_for_exit() -> None:
-    """Keep the cyclic GC away from every object alive now, for the rest of the process.
-
-    For a command that exits right after rendering a report: the interpreter's last collections would otherwise
-    walk the report's and the imported modules' objects (files50k with `--ci`: teardown 30-45 ms, about 10 ms
-    after this; `os._exit` after flushing skips the teardown altogether). Never in a process that goes on working:
-    cyclic garbage among frozen objects is not collected.
-    """
-    gc.freeze()
 
 
 def dive_commands(config: ImageConfig, count: int) -> list[str]:
