@@ -59,9 +59,13 @@ def _random_layers(seed: int) -> list[list[TarEntry]]:
 @pytest.mark.parametrize("seed", range(12))
 def test_final_view_matches_a_walk(seed: int) -> None:
     merged = Merged()
-    for i, entries in enumerate(_random_layers(seed)):
+    layers = _random_layers(seed)
+    for i, entries in enumerate(layers):
         merged.apply(i, entries)
     paths = list(merged.walk())
+    shown = {p for p, _ in paths}
+    for mentioned in {e.path for entries in layers for e in entries} | {d + "/gone" for d in _DIRS}:
+        assert (merged.lookup(mentioned) is not None) == (mentioned in shown), mentioned
     final = final_view(merged, largest=10)
 
     live = {node.copy for _, node in paths if node.copy >= 0}
