@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from dockyard.analyze.ci import Evaluation
@@ -42,26 +43,34 @@ _ITEM = ("        {\n          \"path\": %s,\n          \"typeFlag\": %d,\n     
          "          \"isDir\": %s\n        }")
 _EMPTY_ITEM = _ITEM % ('""', 0, '""', 0, 0, 0, 0, "false")
 _encode = json.encoder.encode_basestring  # what json.dumps uses for strings with ensure_ascii=False
+_BATCH = 4096  # fileList items written at once
 
 
-def _file_list_text(entries: tuple[TarEntry, ...]) -> str:
-    """dive's `fileList` for a layer, as JSON text at its place in the document: every node of its tree (implied
-    parents with an empty payload), children first, siblings sorted. Text straight away: 50,000 dicts for
+def _file_list_text(entries: tuple[TarEntry, ...]) -> Iterator[str]:
+    """dive's `fileList` for a layer, as JSON text at its place in the document, in pieces: every node of its tree
+    (implied parents with an empty payload), children first, siblings sorted. Text straight away: 50,000 dicts for
     `json.dumps` to walk would take several times longer."""
+    paths = dive_order(LayerTree(entries).sizes)
+    if not paths:
+        yield "[]"
+        return
     last = {e.path: e for e in entries}
-    items = []
     modes: dict[tuple[int, EntryType], int] = {}
-    for path in dive_order(LayerTree(entries).sizes):
-        e = last.get(path)
-        if e is None:
-            items.append(_EMPTY_ITEM)
-            continue
-        mode = modes.get((e.mode, e.type))
-        if mode is None:
-            mode = modes[e.mode, e.type] = go_file_mode(e)
-        items.append(_ITEM % (_encode(e.path), _TYPE_FLAGS[e.type], _encode(e.linkname), e.size, mode, e.uid, e.gid,
-                              "true" if e.type is EntryType.DIR else "false"))
-    return "[\n" + ",\n".join(items) + "\n      ]" if items else "[]"
+    yield "[\n"
+    for start in range(0, len(paths), _BATCH):
+        items = []
+        for path in paths[start : start + _BATCH]:
+            e = last.get(path)
+            if e is None:
+                items.append(_EMPTY_ITEM)
+                continue
+            mode = modes.get((e.mode, e.type))
+            if mode is None:
+                mode = modes[e.mode, e.type] = go_file_mode(e)
+            items.append(_ITEM % (_encode(e.path), _TYPE_FLAGS[e.type], _encode(e.linkname), e.size, mode, e.uid,
+                                  e.gid, "true" if e.type is EntryType.DIR else "false"))
+        yield (",\n" if start else "") + ",\n".join(items)
+    yield "\n      ]"
 
 
 def _number(x: float) -> float | None:
@@ -121,23 +130,28 @@ def _to_json(report: Report, evaluation: Evaluation | None, file_lists: list[str
     return out
 
 
-def dumps(report: Report, evaluation: Evaluation | None = None) -> str:
-    """The report as JSON text (dive's export plus dockyard's fields; the CI verdict when given), as
-    `json.dumps(..., indent=2, ensure_ascii=False)` writes it, with a final newline."""
+def _pieces(report: Report, evaluation: Evaluation | None) -> Iterator[str]:
+    """The document as `json.dumps(..., indent=2, ensure_ascii=False)` writes it, plus a final newline, in pieces:
+    the file lists, most of it, are written in batches and never held whole."""
     nonce = os.urandom(8).hex()  # placeholders no string from the image can spell
     marks = [f"\0{nonce}:{i}\0" for i in range(len(report.entries))]
     text = json.dumps(_to_json(report, evaluation, marks), indent=2, ensure_ascii=False)
-    parts: list[str] = []
     start = 0
     for mark, entries in zip(marks, report.entries, strict=True):
         quoted = json.dumps(mark)
         at = text.index(quoted, start)
-        parts += (text[start:at], _file_list_text(entries))
+        yield text[start:at]
+        yield from _file_list_text(entries)
         start = at + len(quoted)
-    parts += (text[start:], "\n")
-    return "".join(parts)
+    yield text[start:] + "\n"
+
+
+def dumps(report: Report, evaluation: Evaluation | None = None) -> str:
+    """The report as JSON text (dive's export plus dockyard's fields; the CI verdict when given)."""
+    return "".join(_pieces(report, evaluation))
 
 
 def write_json(report: Report, out: TextIO, evaluation: Evaluation | None = None) -> None:
-    """Write `dumps(report, evaluation)` to `out`."""
-    out.write(dumps(report, evaluation))
+    """Write `dumps(report, evaluation)` to `out`, piece by piece."""
+    for piece in _pieces(report, evaluation):
+        out.write(piece)
