@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dockyard.build.cache import BuildCache, CacheRecord, RecordSource, step_key
+from dockyard.build.compress import compressed
 from dockyard.build.context import SourceRoot
 from dockyard.build.options import BuildRequest, OutputType
 from dockyard.build.output import write_output
@@ -40,6 +41,7 @@ from dockyard.layers.writer import resolve_epoch
 from dockyard.mutate.image import MutatedImage
 from dockyard.oci.config import History
 from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.mediatype import Compression
 from dockyard.oci.platform import Platform
 from dockyard.oci.protocols import Image, ImageIndex
 from dockyard.transports.store import Store
@@ -79,6 +81,7 @@ class Executor:
         self.keys: dict[int, str] = {}
         self._lock = threading.Lock()
         self.imports: list[RecordSource] = []
+        self.final_chain: frozenset[int] = frozenset()
 
     def external(self, ref: str, platform: str | None = None) -> Image:
         """A base or `--from` image (memoized); `platform` is a stage's `FROM --platform`."""
@@ -118,6 +121,7 @@ class Executor:
         cache = BuildCache(disabled=self.request.no_cache, imports=self.imports)
         created, epoch = _created(the_plan)
         names = {s.stage.name: s.stage.index for s in the_plan.stages if s.stage.name}
+        self.final_chain = _chain(the_plan)
         with tempfile.TemporaryDirectory(dir=cache.root, prefix="work-") as work:
             env = BuildEnv(self.request, Store.open(), cache, self.progress,
                            SourceRoot.context(self.request.context, self.request.dockerfile_path),
@@ -132,12 +136,12 @@ class Executor:
                 env.hashes.save()
                 for warning in cache.warnings:
                     self.progress.note(f"warning: {warning}")
-        final = self.images[the_plan.target]
-        if self.request.labels:
-            run_config = final.config().config
-            labels = {**run_config.labels, **self.request.labels}
-            new = final.config().evolve(config=dataclasses.replace(run_config, labels=labels))
-            final = MutatedImage(final, new, [])
+            final = compressed(self.images[the_plan.target], env, self.request.compression)
+            if self.request.labels:
+                run_config = final.config().config
+                labels = {**run_config.labels, **self.request.labels}
+                new = final.config().evolve(config=dataclasses.replace(run_config, labels=labels))
+                final = MutatedImage(final, new, [])
         return final, cache
 
     def _build_level(self, stages: list[ResolvedStage], env: BuildEnv) -> None:
@@ -168,6 +172,10 @@ class Executor:
             image = self.external(stage.base, stage.platform)
             key = step_key("from", str(image.digest()), stage.platform or str(self.platform))
         state = StageState(label, image, key)
+        if stage.stage.index not in self.final_chain:  # never in an output unless asked for: not compressed
+            state.compression = Compression.NONE
+        else:
+            state.compression = self.request.compression
         raw = json.loads(image.config().raw).get("config") or {}
         if isinstance(raw.get("Shell"), list) and raw["Shell"]:
             state.shell = tuple(str(x) for x in raw["Shell"])
@@ -204,6 +212,16 @@ class Executor:
         else:
             raise Unsupported(f"line {inst.start_line}: {inst.keyword_text} is not supported by the builder")
         self.progress.step(state.name, number, text, cached=cached, seconds=time.monotonic() - start)
+
+
+def _chain(the_plan: BuildPlan) -> frozenset[int]:
+    """The target stage and the stages it is built FROM: their layers are the output image's."""
+    chain = {the_plan.target}
+    stage = the_plan.stage(the_plan.target)
+    while stage.base_stage is not None:
+        chain.add(stage.base_stage)
+        stage = the_plan.stage(stage.base_stage)
+    return frozenset(chain)
 
 
 def open_imports(request: BuildRequest, progress: Progress) -> list[RecordSource]:

@@ -16,6 +16,7 @@ from dockyard.build.steps.base import BuildEnv
 from dockyard.errors import InvalidArgument, Unsupported
 from dockyard.layers.extract import extract_layers
 from dockyard.layers.filelayer import FileLayer
+from dockyard.oci.mediatype import Compression
 from dockyard.oci.protocols import Layer
 
 TREE = "tree"
@@ -43,7 +44,7 @@ def choose(env: BuildEnv) -> tuple[Sandbox, bool]:
 
 
 def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Path]], spec: RunSpec,
-            what: str) -> FileLayer:
+            what: str, compression: Compression) -> FileLayer:
     """Run `spec` over the stage whose layers are `layers`; returns the layer of its changes (in the store's
     staging dir, not yet stored). `lowers()` extracts the layers as overlay lower dirs when overlay is used."""
     from dockyard.build.snapshot import snapshot_upper
@@ -53,7 +54,7 @@ def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Pa
         base = Path(tmp)
         (base / "work").mkdir()
         if tree:
-            return _tree(env, sandbox, layers, spec, base, what)
+            return _tree(env, sandbox, layers, spec, base, what, compression)
         dirs = lowers()
         if not dirs:
             (base / "empty").mkdir()
@@ -61,7 +62,7 @@ def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Pa
         (base / "upper").mkdir()
         _check(sandbox.run(dirs, base / "upper", base / "work", spec, stdout=sys.stderr.fileno()).exit_code,
                spec, what)
-        built = snapshot_upper(base / "upper", base / "blob", env.request.compression, source_date_epoch=env.epoch)
+        built = snapshot_upper(base / "upper", base / "blob", compression, source_date_epoch=env.epoch)
         _store(env, built)
         _keep_tree(env, base / "upper", built)
         return built
@@ -83,7 +84,7 @@ def _keep_tree(env: BuildEnv, upper: Path, built: FileLayer) -> None:
 
 
 def _tree(env: BuildEnv, sandbox: Sandbox, layers: Sequence[Layer], spec: RunSpec, base: Path,
-          what: str) -> FileLayer:
+          what: str, compression: Compression) -> FileLayer:
     from dockyard.build.sandbox.spec import Mountpoints, mount_targets
     from dockyard.build.treediff import diff_layer, take
 
@@ -95,7 +96,7 @@ def _tree(env: BuildEnv, sandbox: Sandbox, layers: Sequence[Layer], spec: RunSpe
     before = take(root)
     _check(sandbox.run([root], None, base / "work", spec, stdout=sys.stderr.fileno()).exit_code, spec, what)
     owner = None if privileged else (os.geteuid(), os.getegid())
-    built, _ = diff_layer(root, before, base / "blob", env.request.compression, source_date_epoch=env.epoch,
+    built, _ = diff_layer(root, before, base / "blob", compression, source_date_epoch=env.epoch,
                           ignore=set(points.missing), owner_map=owner)
     _store(env, built)
     return built

@@ -18,6 +18,7 @@ from dockyard.layers.extract import extract_layers
 from dockyard.mutate.image import MutatedImage
 from dockyard.oci.config import History, ImageConfig, RunConfig
 from dockyard.oci.jsonvalue import JSONValue, encode
+from dockyard.oci.mediatype import Compression
 from dockyard.oci.protocols import Image
 from dockyard.transports.store import Store
 
@@ -32,6 +33,9 @@ class StageState:
     shell: tuple[str, ...] = ("/bin/sh", "-c")
     cmd_set: bool = False
     ran: bool = False
+    compression: Compression = Compression.GZIP
+    """How this stage's new layers are written: the requested one in the target's chain, none elsewhere
+    (intermediate layers are compressed only if they reach an output: see `build/compress.py`)."""
 
     @property
     def run(self) -> RunConfig:

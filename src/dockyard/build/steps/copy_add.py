@@ -34,6 +34,7 @@ from dockyard.layers.writer import TarWriter, path_key
 from dockyard.mutate.image import Addendum, append
 from dockyard.oci.config import History
 from dockyard.oci.digest import Digest
+from dockyard.oci.mediatype import Compression
 from dockyard.oci.protocols import Layer
 from dockyard.transports.blobs import BlobLayer
 
@@ -222,19 +223,19 @@ def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildE
         history, cached = record.history, True
     else:
         history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")
-        layer = _build(items, env)
+        layer = _build(items, env, state.compression)
         env.cache.put(key, CacheRecord(layer.descriptor, layer.diff_id(), history))
         cached = False
     state.image = append(state.image, Addendum(layer, history), created=env.created)
     return text, cached
 
 
-def _build(items: list[_Item], env: BuildEnv) -> Layer:
+def _build(items: list[_Item], env: BuildEnv, compression: Compression) -> Layer:
     with tempfile.TemporaryDirectory(dir=env.workspace, prefix="copy-") as tmp:
         tar = Path(tmp) / "layer.tar"
         with open(tar, "wb") as sink:
             _write_tar(items, sink, env.epoch)
-        built = build_layer(tar, Path(tmp) / "blob", env.request.compression, source_date_epoch=env.epoch)
+        built = build_layer(tar, Path(tmp) / "blob", compression, source_date_epoch=env.epoch)
         with built.open() as blob:
             env.store.put_blob(built.descriptor, blob)
         return BlobLayer(env.store, built.descriptor, built.diff_id())

@@ -22,6 +22,7 @@ from dockyard.layers.tarformat import EntryType, TarEntry
 from dockyard.layers.writer import TarWriter
 from dockyard.mutate.image import Addendum, MutatedImage, append
 from dockyard.oci.config import History
+from dockyard.oci.mediatype import Compression
 from dockyard.oci.protocols import Image, Layer
 from dockyard.transports.blobs import BlobLayer
 
@@ -82,20 +83,20 @@ def apply(state: StageState, inst: WorkdirInstruction, env: BuildEnv) -> tuple[s
         layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
         history = record.history
     else:
-        layer = _build(create, uid, gid, env)
+        layer = _build(create, uid, gid, env, state.compression)
         env.cache.put(state.key, CacheRecord(layer.descriptor, layer.diff_id(), history))
     state.image = append(state.image, Addendum(layer, history), created=env.created)
     return text, cached
 
 
-def _build(dirs: tuple[str, ...], uid: int, gid: int, env: BuildEnv) -> Layer:
+def _build(dirs: tuple[str, ...], uid: int, gid: int, env: BuildEnv, compression: Compression) -> Layer:
     with tempfile.TemporaryDirectory(dir=env.workspace, prefix="workdir-") as tmp:
         tar = Path(tmp) / "layer.tar"
         mtime = env.epoch if env.epoch is not None else int(time.time())
         with open(tar, "wb") as sink, TarWriter(sink, clamp_mtime=env.epoch) as writer:
             for path in dirs:
                 writer.add(TarEntry(path, EntryType.DIR, 0, DIR_MODE, uid, gid, mtime=mtime), None)
-        built = build_layer(tar, Path(tmp) / "blob", env.request.compression, source_date_epoch=env.epoch)
+        built = build_layer(tar, Path(tmp) / "blob", compression, source_date_epoch=env.epoch)
         with built.open() as blob:
             env.store.put_blob(built.descriptor, blob)
         return BlobLayer(env.store, built.descriptor, built.diff_id())

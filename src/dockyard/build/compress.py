@@ -1,0 +1,92 @@
+"""Layers of intermediate stages are stored uncompressed; a layer is compressed only when it reaches an output.
+
+BuildKit does the same: its snapshots are plain trees and compression happens at export. A build stage whose
+layers never leave the builder (the apt-get and gcc stage of a multi-stage build) then costs no compression
+at all. When such a layer does end up in the output (`--target build`, or a cache hit recorded by a stage that
+was intermediate then), `compressed` converts it (byte for byte, same diff_id) once and remembers the result,
+so the output image is the same whatever the cache held.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from dockyard.build.steps.base import BuildEnv
+from dockyard.layers.filelayer import layer_from_tar
+from dockyard.mutate.image import MutatedImage
+from dockyard.oci.config import ImageConfig
+from dockyard.oci.descriptor import Descriptor
+from dockyard.oci.digest import Digest
+from dockyard.oci.manifest import ImageManifest
+from dockyard.oci.mediatype import Compression, is_docker, layer_compression
+from dockyard.oci.protocols import Image, Layer
+from dockyard.transports.blobs import BlobLayer
+
+
+class _Bare:
+    """`image` with no layers: the base that `MutatedImage` puts a new layer list on (same manifest type)."""
+
+    def __init__(self, image: Image) -> None:
+        self._image = image
+
+    def raw_manifest(self) -> bytes:
+        return self._image.raw_manifest()
+
+    def manifest(self) -> ImageManifest:
+        return self._image.manifest()
+
+    def digest(self) -> Digest:
+        return self._image.digest()
+
+    def raw_config(self) -> bytes:
+        return self._image.raw_config()
+
+    def config(self) -> ImageConfig:
+        return self._image.config()
+
+    def layers(self) -> Sequence[Layer]:
+        return ()
+
+    def open_blob(self, descriptor: Descriptor) -> BinaryIO:
+        return self._image.open_blob(descriptor)
+
+
+def compressed(image: Image, env: BuildEnv, compression: Compression) -> Image:
+    """`image` with every uncompressed layer compressed as `compression` (itself when there is none)."""
+    if compression is Compression.NONE:
+        return image
+    layers = list(image.layers())
+    plain = [n for n, layer in enumerate(layers) if layer_compression(layer.descriptor.media_type) is
+             Compression.NONE]
+    if not plain:
+        return image
+    docker = is_docker(image.manifest().media_type)
+    for n in plain:
+        layers[n] = _compress(layers[n], env, compression, docker)
+    return MutatedImage(_Bare(image), image.config(), layers)
+
+
+def _compress(layer: Layer, env: BuildEnv, compression: Compression, docker: bool) -> Layer:
+    diff_id = layer.diff_id()
+    memo = env.cache.root / "compressed" / f"{diff_id.hex}.{compression.value}{'.docker' if docker else ''}.json"
+    try:
+        desc = Descriptor.from_json(json.loads(memo.read_bytes()))
+        if env.store.has_blob(desc.digest):
+            return BlobLayer(env.store, desc, diff_id)
+    except (OSError, ValueError):
+        pass
+    with tempfile.TemporaryDirectory(dir=env.workspace, prefix="compress-") as tmp, layer.open() as raw:
+        built = layer_from_tar(raw, Path(tmp) / "blob", compression, docker_media_types=docker)
+        with built.open() as blob:
+            env.store.put_blob(built.descriptor, blob)
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=memo.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w") as f:
+        json.dump(built.descriptor.to_json(), f)
+    os.replace(tmp_name, memo)
+    return BlobLayer(env.store, built.descriptor, diff_id)
