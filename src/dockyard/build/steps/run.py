@@ -153,7 +153,8 @@ def _spec(inst: RunInstruction, state: StageState, env: BuildEnv, argv: tuple[st
     if inst.network not in (None, "default", "none", "host"):
         raise Unsupported(f"{what}: --network={inst.network} is not supported (use default, none or host)")
     network = Network.NONE if inst.network == "none" else Network.HOST
-    uid, gid = resolve_ids(state.image, state.run.user or "0", what, env.listings)
+    # no USER: root, 0:0 without reading /etc/passwd (as BuildKit does; saves a pass over the base layers)
+    uid, gid = resolve_ids(state.image, state.run.user, what, env.listings) if state.run.user else (0, 0)
     spec = RunSpec(args=argv, env=spec_env, cwd=state.workdir, user=f"{uid}:{gid}", network=network,
                    mounts=binds, tmpfs=tmpfs)
     keyed += [json.dumps(sorted(public.items())), f"user={uid}:{gid}", f"cwd={state.workdir}", f"net={network}"]

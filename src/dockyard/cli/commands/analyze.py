@@ -99,6 +99,10 @@ def analyze(ref: str, platform: str | None, base: str | None, ci: bool, ci_confi
         from dockyard.cli.render import console
 
         print_summary(report, console())
+    if not tui:  # the process ends right after the report: skip the collector's pass over every entry
+        from dockyard.analyze import freeze_for_exit
+
+        freeze_for_exit()
     if evaluation is not None and not evaluation.passed:
         # A failed gate is a verdict, not an Error: exit 1 with the report already printed.
         raise SystemExit(1)
