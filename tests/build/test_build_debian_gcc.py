@@ -34,7 +34,8 @@ pytestmark = [pytest.mark.peer("debootstrap"), pytest.mark.peer("buildah")]
 DOCKYARD = str(Path(sys.executable).parent / "dockyard")
 DOCKERFILE = """\
 FROM debian-base AS build
-RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
+RUN apt-get -o Acquire::Retries=5 update \\
+    && apt-get -o Acquire::Retries=5 install -y --no-install-recommends gcc libc6-dev && rm -rf /var/lib/apt/lists/*
 COPY hello.c /src/hello.c
 RUN gcc -static -O2 -o /hello /src/hello.c
 FROM scratch
