@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from dockyard.build.sandbox.base import RunSpec, Sandbox
-from dockyard.build.steps.base import BuildEnv
+from dockyard.build.steps.base import BuildEnv, StageTree
 from dockyard.errors import InvalidArgument, Unsupported
 from dockyard.layers.extract import extract_layers
 from dockyard.layers.filelayer import FileLayer
@@ -44,9 +45,10 @@ def choose(env: BuildEnv) -> tuple[Sandbox, bool]:
 
 
 def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Path]], spec: RunSpec,
-            what: str, compression: Compression) -> FileLayer:
-    """Run `spec` over the stage whose layers are `layers`; returns the layer of its changes (in the store's
-    staging dir, not yet stored). `lowers()` extracts the layers as overlay lower dirs when overlay is used."""
+            what: str, compression: Compression, kept: StageTree) -> FileLayer:
+    """Run `spec` over the stage whose layers are `layers`; returns the layer of its changes, already stored.
+    `lowers()` extracts the layers as overlay lower dirs when overlay is used; `kept` is the stage's working
+    tree for the fallback (kept between its RUN steps)."""
     from dockyard.build.snapshot import snapshot_upper
 
     sandbox, tree = choose(env)
@@ -54,7 +56,7 @@ def execute(env: BuildEnv, layers: Sequence[Layer], lowers: Callable[[], list[Pa
         base = Path(tmp)
         (base / "work").mkdir()
         if tree:
-            return _tree(env, sandbox, layers, spec, base, what, compression)
+            return _tree(env, sandbox, layers, spec, base, what, compression, kept)
         dirs = lowers()
         if not dirs:
             (base / "empty").mkdir()
@@ -84,20 +86,35 @@ def _keep_tree(env: BuildEnv, upper: Path, built: FileLayer) -> None:
 
 
 def _tree(env: BuildEnv, sandbox: Sandbox, layers: Sequence[Layer], spec: RunSpec, base: Path,
-          what: str, compression: Compression) -> FileLayer:
+          what: str, compression: Compression, kept: StageTree) -> FileLayer:
     from dockyard.build.sandbox.spec import Mountpoints, mount_targets
     from dockyard.build.treediff import diff_layer, take
 
-    root = base / "rootfs"
     privileged = os.geteuid() == 0
-    extract_layers(layers, root, preserve_owners=privileged, allow_devices=privileged, preserve_xattrs=privileged)
-    os.chmod(root, 0o755)
-    points = Mountpoints.scan(root, [*_TREE_TARGETS, *mount_targets(spec)])
-    before = take(root)
-    _check(sandbox.run([root], None, base / "work", spec, stdout=sys.stderr.fileno()).exit_code, spec, what)
-    owner = None if privileged else (os.geteuid(), os.getegid())
-    built, _ = diff_layer(root, before, base / "blob", compression, source_date_epoch=env.epoch,
-                          ignore=set(points.missing), owner_map=owner)
+    ids = tuple(layer.diff_id().hex for layer in layers)
+    reuse = kept.root is not None and kept.root.is_dir() and ids[:len(kept.applied)] == kept.applied
+    if not reuse:
+        if kept.root is not None:
+            shutil.rmtree(kept.root, ignore_errors=True)
+        kept.root, kept.applied = Path(tempfile.mkdtemp(dir=env.workspace, prefix="stage-tree-")), ()
+    root = kept.root
+    assert root is not None
+    try:
+        extract_layers(layers[len(kept.applied):], root, preserve_owners=privileged, allow_devices=privileged,
+                       preserve_xattrs=privileged)  # only what was added since the last RUN of this stage
+        os.chmod(root, 0o755)
+        points = Mountpoints.scan(root, [*_TREE_TARGETS, *mount_targets(spec)])
+        before = take(root)
+        _check(sandbox.run([root], None, base / "work", spec, stdout=sys.stderr.fileno()).exit_code, spec, what)
+        owner = None if privileged else (os.geteuid(), os.getegid())
+        built, _ = diff_layer(root, before, base / "blob", compression, source_date_epoch=env.epoch,
+                              ignore=set(points.missing), owner_map=owner)
+        points.clean(root)  # the runtime's mount points are not part of the stage
+    except BaseException:
+        shutil.rmtree(root, ignore_errors=True)  # half-changed: the next step starts again from the layers
+        kept.root, kept.applied = None, ()
+        raise
+    kept.applied = (*ids, built.diff_id().hex)
     _store(env, built)
     return built
 

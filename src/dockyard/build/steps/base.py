@@ -24,6 +24,15 @@ from dockyard.transports.store import Store
 
 
 @dataclass
+class StageTree:
+    """The tree-diff fallback's working root of one stage, kept from one RUN step to the next: `applied` lists
+    the diff_ids (hex) of the layers it holds, so later steps only apply what was added since."""
+
+    root: Path | None = None
+    applied: tuple[str, ...] = ()
+
+
+@dataclass
 class StageState:
     """A stage being built: its image so far, the cache key chain, and what later steps need to know."""
 
@@ -34,6 +43,7 @@ class StageState:
     cmd_set: bool = False
     ran: bool = False
     compression: Compression = Compression.GZIP
+    tree: StageTree = field(default_factory=StageTree)
     """How this stage's new layers are written: the requested one in the target's chain, none elsewhere
     (intermediate layers are compressed only if they reach an output: see `build/compress.py`)."""
 

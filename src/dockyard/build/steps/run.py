@@ -182,7 +182,7 @@ def apply(state: StageState, inst: RunInstruction, env: BuildEnv, variables: Map
     check_runnable(state.image.config().platform, what)
     layers = state.image.layers()
     built = execute(env, layers, lambda: [layer_tree(env, layer) for layer in layers], spec, what,
-                    state.compression)
+                    state.compression, state.tree)
     layer = BlobLayer(env.store, built.descriptor, built.diff_id())
     history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")
     env.cache.put(state.key, CacheRecord(layer.descriptor, layer.diff_id(), history))
