@@ -236,3 +236,22 @@ def test_copy_to_a_layout_that_is_a_file(cli: Cli, busybox: str, tmp_path: Path)
     target = tmp_path / "plain-file"
     target.write_text("not a layout")
     cli.fails(2, "copy", "busybox:1.0", f"oci:{target}:1", needles=("not a directory",))
+
+
+def test_cli_internal_error_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug (not bad input) still ends in one line, exit 70, and the traceback only with --debug."""
+    from dockyard.cli.commands import version as version_module
+    from dockyard.cli.main import run
+
+    def broken(*_args: object, **_kw: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(version_module.version, "callback", broken)
+    for argv, traceback_shown in ((["version"], False), (["--debug", "version"], True)):
+        with pytest.raises(SystemExit) as exited:
+            run(argv)
+        err = capsys.readouterr().err
+        assert exited.value.code == 70
+        assert "dockyard: error: internal error: RuntimeError: boom" in err
+        assert ("Traceback" in err) is traceback_shown
+        assert ("run with --debug" in err) is not traceback_shown

@@ -88,6 +88,10 @@ def run(argv: list[str] | None = None) -> None:
         _traceback()
         where = f": {exc.filename}" if exc.filename else ""
         _fail(f"{exc.strerror or exc}{where}", 1)
+    except Exception as exc:  # a bug, not bad input: one line and a way to see more (EX_SOFTWARE)
+        _traceback()
+        hint = "" if _state["debug"] else "; run with --debug for the traceback"
+        _fail(f"internal error: {type(exc).__name__}: {exc}{hint} (please report it)", 70)
     if isinstance(result, int) and not isinstance(result, bool):  # click.exceptions.Exit(n) comes back as n here
         sys.exit(result)
 
