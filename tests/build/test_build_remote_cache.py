@@ -97,7 +97,7 @@ def test_build_cache_max_to_registry_rebuilds_nothing_elsewhere(
     ctx = context(tmp_path)
     first, log = run(ctx, cache_to=f"type=registry,ref={ref},mode=max")
     assert first.built == 5 and first.cache_exports == (f"docker://{ref}",)
-    assert "exported cache (max, 5 records)" in log
+    assert "exported cache (max, 6 records)" in log  # 5 steps, and COPY --from keyed by the build stage's key
 
     remote = open_location(f"docker://{ref}")
     assert not isinstance(remote, str)
@@ -105,11 +105,14 @@ def test_build_cache_max_to_registry_rebuilds_nothing_elsewhere(
     assert manifest["config"]["mediaType"] == CACHE_CONFIG
     assert manifest["artifactType"] == "application/vnd.dockyard.buildcache.v1"
     records = decode_records(remote.raw_config(), ref)  # type: ignore[union-attr]
-    assert len(records) == 5 and len(manifest["layers"]) == 5
+    assert len(records) == 6 and len(manifest["layers"]) == 5
+    assert sum(1 for r in records.values() if r.next_key is not None) == 1
+    # the build stage's layers are stored uncompressed locally, but travel compressed, as BuildKit exports them
+    assert {layer["mediaType"] for layer in manifest["layers"]} == {"application/vnd.oci.image.layer.v1.tar+gzip"}
 
     fresh_machine(tmp_path, monkeypatch, "machine-b")  # an empty store: only the registry knows the layers
     second, log = run(ctx, cache_from=ref)
-    assert "importing cache from" in log and "5 records" in log
+    assert "importing cache from" in log and "6 records" in log
     assert (second.built, second.cached) == (0, 5)
     assert second.descriptor.digest == first.descriptor.digest  # the same image, byte for byte
     assert Store.open().get("app:1").digest() == first.descriptor.digest
@@ -124,7 +127,7 @@ def test_build_cache_min_exports_only_final_layers(tmp_path: Path, monkeypatch: 
     ctx = context(tmp_path)
     dest = tmp_path / "cache-layout"
     first, log = run(ctx, cache_to=f"type=local,dest={dest}")  # mode=min is the default, as in BuildKit
-    assert "exported cache (min, 3 records)" in log  # WORKDIR, COPY --from and RUN of the final stage
+    assert "exported cache (min, 4 records)" in log  # WORKDIR, COPY --from (by content and by stage key), RUN
 
     fresh_machine(tmp_path, monkeypatch, "machine-b")
     second, _ = run(ctx, cache_from=f"type=local,src={dest}")

@@ -24,6 +24,11 @@ if TYPE_CHECKING:
     from dockyard.transports.store import Store
 
 
+def cache_root() -> Path:
+    """`<home>/build-cache`: records, layer trees, listings, mounts."""
+    return dockyard_home() / "build-cache"
+
+
 def step_key(parent: str, *parts: str) -> str:
     """sha256 over the parent key and the step's parts (NUL-separated so parts cannot run together)."""
     h = hashlib.sha256(parent.encode())
@@ -40,6 +45,9 @@ class CacheRecord:
     layer: Descriptor
     diff_id: Digest
     history: History
+    next_key: str | None = None
+    """For an alias record (a `COPY --from=stage` keyed by the stage's key instead of the copied content): the
+    content key the step continues the chain with, so later keys do not depend on which key hit."""
 
 
 class RecordSource(Protocol):
@@ -63,7 +71,7 @@ class BuildCache:
 
     def __init__(self, root: Path | None = None, *, disabled: bool = False,
                  imports: Sequence[RecordSource] = ()) -> None:
-        self.root = root or dockyard_home() / "build-cache"
+        self.root = root or cache_root()
         self.disabled = disabled
         self.imports = tuple(imports)
         self.used: dict[str, CacheRecord] = {}
@@ -114,8 +122,9 @@ class BuildCache:
             return None
         try:
             obj = json.loads(self._path(key).read_bytes())
+            next_key = obj.get("next_key")
             return CacheRecord(Descriptor.from_json(obj["layer"]), Digest.parse(obj["diff_id"]),
-                               History.from_json(obj["history"]))
+                               History.from_json(obj["history"]), next_key if isinstance(next_key, str) else None)
         except (OSError, ValueError, KeyError, TypeError):
             return None
         except Exception:  # a corrupt record is a miss, never a failed build
@@ -123,7 +132,10 @@ class BuildCache:
 
     def put(self, key: str, record: CacheRecord) -> None:
         self.used[key] = record
-        obj = {"layer": record.layer.to_json(), "diff_id": str(record.diff_id), "history": record.history.to_json()}
+        obj: dict[str, object] = {"layer": record.layer.to_json(), "diff_id": str(record.diff_id),
+                                  "history": record.history.to_json()}
+        if record.next_key is not None:
+            obj["next_key"] = record.next_key
         fd, tmp = tempfile.mkstemp(dir=self.root / "index", prefix=".tmp-")
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f)

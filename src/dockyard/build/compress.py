@@ -4,7 +4,7 @@ BuildKit does the same: its snapshots are plain trees and compression happens at
 layers never leave the builder (the apt-get and gcc stage of a multi-stage build) then costs no compression
 at all. When such a layer does end up in the output (`--target build`, or a cache hit recorded by a stage that
 was intermediate then), `compressed` converts it (byte for byte, same diff_id) once and remembers the result,
-so the output image is the same whatever the cache held.
+so the output image is the same whatever the cache held. `--cache-to` compresses the same way before export.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from dockyard.oci.manifest import ImageManifest
 from dockyard.oci.mediatype import Compression, is_docker, layer_compression
 from dockyard.oci.protocols import Image, Layer
 from dockyard.transports.blobs import BlobLayer
+from dockyard.transports.store import Store
 
 
 class _Bare:
@@ -67,26 +68,27 @@ def compressed(image: Image, env: BuildEnv, compression: Compression) -> Image:
         return image
     docker = is_docker(image.manifest().media_type)
     for n in plain:
-        layers[n] = _compress(layers[n], env, compression, docker)
+        layers[n] = compress_layer(layers[n], env.store, env.cache.root, compression, docker)
     return MutatedImage(_Bare(image), image.config(), layers)
 
 
-def _compress(layer: Layer, env: BuildEnv, compression: Compression, docker: bool) -> Layer:
+def compress_layer(layer: Layer, store: Store, cache_root: Path, compression: Compression, docker: bool) -> Layer:
+    """`layer` (uncompressed) as a `compression` blob in `store`, made once and remembered under `cache_root`."""
     diff_id = layer.diff_id()
-    memo = env.cache.root / "compressed" / f"{diff_id.hex}.{compression.value}{'.docker' if docker else ''}.json"
+    memo = cache_root / "compressed" / f"{diff_id.hex}.{compression.value}{'.docker' if docker else ''}.json"
     try:
         desc = Descriptor.from_json(json.loads(memo.read_bytes()))
-        if env.store.has_blob(desc.digest):
-            return BlobLayer(env.store, desc, diff_id)
+        if store.has_blob(desc.digest):
+            return BlobLayer(store, desc, diff_id)
     except (OSError, ValueError):
         pass
-    with tempfile.TemporaryDirectory(dir=env.workspace, prefix="compress-") as tmp, layer.open() as raw:
+    memo.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=memo.parent, prefix="work-") as tmp, layer.open() as raw:
         built = layer_from_tar(raw, Path(tmp) / "blob", compression, docker_media_types=docker)
         with built.open() as blob:
-            env.store.put_blob(built.descriptor, blob)
-    memo.parent.mkdir(parents=True, exist_ok=True)
+            store.put_blob(built.descriptor, blob)
     fd, tmp_name = tempfile.mkstemp(dir=memo.parent, prefix=".tmp-")
     with os.fdopen(fd, "w") as f:
         json.dump(built.descriptor.to_json(), f)
     os.replace(tmp_name, memo)
-    return BlobLayer(env.store, built.descriptor, diff_id)
+    return BlobLayer(store, built.descriptor, diff_id)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.build.cache import BuildCache, CacheRecord, RecordSource, step_key
+from dockyard.build.cache import BuildCache, CacheRecord, RecordSource, cache_root, step_key
 from dockyard.build.compress import compressed
 from dockyard.build.context import SourceRoot
 from dockyard.build.options import BuildRequest, OutputType
@@ -44,6 +44,7 @@ from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.mediatype import Compression
 from dockyard.oci.platform import Platform
 from dockyard.oci.protocols import Image, ImageIndex
+from dockyard.transports.blobs import BlobLayer
 from dockyard.transports.store import Store
 
 
@@ -127,6 +128,7 @@ class Executor:
                            SourceRoot.context(self.request.context, self.request.dockerfile_path),
                            created, epoch, Path(work), cache.file_hashes())
             env.stage_image = lambda ref: self._stage(ref, names)
+            env.stage_key = lambda ref: self._stage_key(ref, names)
             env.open_external = self.external
             try:
                 with env.mounts:  # merged views of --from images are unmounted before the workspace goes
@@ -157,6 +159,12 @@ class Executor:
             futures = [pool.submit(self._build_stage, stage, env) for stage in stages]
             for future in futures:  # the first failure in stage order is the one reported
                 future.result()
+
+    def _stage_key(self, ref: str, names: Mapping[str, int]) -> str | None:
+        index = names.get(ref.lower())
+        if index is None and ref.isdigit():
+            index = int(ref)
+        return self.keys.get(index) if index is not None else None
 
     def _stage(self, ref: str, names: Mapping[str, int]) -> Image | None:
         index = names.get(ref.lower())
@@ -250,13 +258,33 @@ def export_cache(request: BuildRequest, progress: Progress, used: Mapping[str, C
     from dockyard.transports.resolve import write_location
 
     written = []
-    final_layers = [layer.descriptor.digest for image in finals for layer in image.layers()]
+    final_layers = [layer.diff_id() for image in finals for layer in image.layers()]
+    store = Store.open()
     for spec in request.cache_to:
-        records = select(used, final_layers, spec.mode)
-        done = write_location(spec.location, cache_artifact(records, Store.open()))
+        records = _compressed_records(select(used, final_layers, spec.mode), store, request.compression)
+        done = write_location(spec.location, cache_artifact(records, store))
         progress.note(f"exported cache ({spec.mode}, {len(records)} records) to {done.destination}")
         written.append(done.destination)
     return tuple(written)
+
+
+def _compressed_records(records: Mapping[str, CacheRecord], store: Store,
+                        compression: Compression) -> dict[str, CacheRecord]:
+    """The records, with the uncompressed layers of intermediate stages compressed for export (as BuildKit
+    compresses at export): a cache travels at the size of the image, not of its trees."""
+    from dockyard.build.compress import compress_layer
+    from dockyard.oci.mediatype import layer_compression
+
+    if compression is Compression.NONE:
+        return dict(records)
+    out: dict[str, CacheRecord] = {}
+    for key, rec in records.items():
+        if layer_compression(rec.layer.media_type) is Compression.NONE:
+            plain = BlobLayer(store, rec.layer, rec.diff_id)
+            packed = compress_layer(plain, store, cache_root(), compression, docker=False)
+            rec = dataclasses.replace(rec, layer=packed.descriptor)
+        out[key] = rec
+    return out
 
 
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:

@@ -43,10 +43,13 @@ class Exported:
 
 def encode_records(records: Mapping[str, CacheRecord]) -> bytes:
     """The config blob: records sorted by key, so the same cache gives the same bytes."""
-    items: list[JSONValue] = [
-        {"key": key, "layer": rec.layer.to_json(), "diff_id": str(rec.diff_id), "history": rec.history.to_json()}
-        for key, rec in sorted(records.items())
-    ]
+    items: list[JSONValue] = []
+    for key, rec in sorted(records.items()):
+        item: dict[str, JSONValue] = {"key": key, "layer": rec.layer.to_json(), "diff_id": str(rec.diff_id),
+                                      "history": rec.history.to_json()}
+        if rec.next_key is not None:
+            item["next_key"] = rec.next_key
+        items.append(item)
     return encode({"version": 1, "records": items})
 
 
@@ -61,8 +64,11 @@ def decode_records(raw: bytes, what: str) -> dict[str, CacheRecord]:
             key = item["key"]
             if not isinstance(key, str) or len(key) != 64:
                 raise ValueError(f"bad record key {key!r}")
+            next_key = item.get("next_key")
+            if next_key is not None and (not isinstance(next_key, str) or len(next_key) != 64):
+                raise ValueError(f"bad next_key {next_key!r}")
             out[key] = CacheRecord(Descriptor.from_json(item["layer"]), Digest.parse(item["diff_id"]),
-                                   History.from_json(item["history"]))
+                                   History.from_json(item["history"]), next_key)
         return out
     except Error as exc:
         raise InvalidManifest(f"{what}: {exc.message}") from None
@@ -95,12 +101,14 @@ def cache_artifact(records: Mapping[str, CacheRecord], layers: BlobSource) -> Im
     return BlobImage(_ArtifactSource(layers, config), manifest.raw, what="build cache")
 
 
-def select(used: Mapping[str, CacheRecord], final_layers: Iterable[Digest], mode: CacheMode) -> dict[str, CacheRecord]:
-    """The records one export carries: all of them (`max`) or those whose layer is in the final image (`min`)."""
+def select(used: Mapping[str, CacheRecord], final_diff_ids: Iterable[Digest],
+           mode: CacheMode) -> dict[str, CacheRecord]:
+    """The records one export carries: all of them (`max`) or those whose layer is in the final image (`min`),
+    matched by diff_id (the output may hold a compressed copy of a layer the cache holds uncompressed)."""
     if mode is CacheMode.MAX:
         return dict(used)
-    wanted = set(final_layers)
-    return {key: rec for key, rec in used.items() if rec.layer.digest in wanted}
+    wanted = set(final_diff_ids)
+    return {key: rec for key, rec in used.items() if rec.diff_id in wanted}
 
 
 @dataclass(frozen=True, slots=True)

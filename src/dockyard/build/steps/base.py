@@ -76,6 +76,8 @@ class BuildEnv:
     workspace: Path
     hashes: FileHashes
     stage_image: Callable[[str], Image | None] = field(default=lambda _ref: None)
+    stage_key: Callable[[str], str | None] = field(default=lambda _ref: None)
+    """The cache key a finished stage ended with (None for an image that is not a stage)."""
     open_external: Callable[[str], Image] = field(default=_no_image)
     noted: set[str] = field(default_factory=set)
     views: dict[str, Path] = field(default_factory=dict)

@@ -214,20 +214,46 @@ def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildE
     what = f"line {inst.start_line}: {inst.keyword_text.upper()}"
     text = describe(inst)
     uid, gid = resolve_ids(state.image, inst.chown, what, env.listings) if inst.chown else (0, 0)
+    alias = _stage_alias(state, inst, env, text, uid, gid)
+    found = env.cache.hit(alias, env.store) if alias is not None else None
+    if found is not None and found.next_key is not None:  # the source stage is unchanged: no need to open it
+        state.key = found.next_key
+        layer: Layer = BlobLayer(env.store, found.layer, found.diff_id)
+        state.image = append(state.image, Addendum(layer, found.history), created=env.created)
+        return text, True
     items = _collect(state, inst, env, what, uid, gid, _chmod(inst.chmod, what))
     key = step_key(state.key, text, f"workdir={state.workdir}", _digest(items, env))
     state.key = key
     record = env.cache.hit(key, env.store)
     if record is not None:
-        layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
+        layer = BlobLayer(env.store, record.layer, record.diff_id)
         history, cached = record.history, True
     else:
         history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")
         layer = _build(items, env, state.compression)
-        env.cache.put(key, CacheRecord(layer.descriptor, layer.diff_id(), history))
+        record = CacheRecord(layer.descriptor, layer.diff_id(), history)
+        env.cache.put(key, record)
         cached = False
+    if alias is not None:
+        env.cache.put(alias, CacheRecord(record.layer, record.diff_id, record.history, next_key=key))
     state.image = append(state.image, Addendum(layer, history), created=env.created)
     return text, cached
+
+
+def _stage_alias(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildEnv, text: str,
+                 uid: int, gid: int) -> str | None:
+    """For `COPY --from=STAGE`: a key from the stage's own cache key instead of the copied files' content.
+
+    BuildKit keys a copy from another stage by that stage's definition first and by content only when needed;
+    so does this: when the source stage ended with the same key as before, the copy is a hit without opening
+    (extracting or mounting) the stage at all, which matters most for a stage that came from `--cache-from`.
+    """
+    from_ref = inst.from_stage if isinstance(inst, CopyInstruction) else None
+    stage_key_ = env.stage_key(from_ref) if from_ref else None
+    if stage_key_ is None:
+        return None
+    return step_key(state.key, text, f"workdir={state.workdir}", f"owner={uid}:{gid}",
+                    f"exclude={chr(0).join(inst.excludes)}", f"from-stage-key={stage_key_}")
 
 
 def _build(items: list[_Item], env: BuildEnv, compression: Compression) -> Layer:
