@@ -21,7 +21,7 @@ from typing import BinaryIO, cast
 from dockyard.layers.filelayer import FileLayer, LayerPipeline
 from dockyard.layers.tarformat import EntryType, TarEntry
 from dockyard.layers.whiteout import opaque_marker_for, whiteout_for
-from dockyard.layers.writer import TarWriter, entry_from_stat, path_key, resolve_epoch
+from dockyard.layers.writer import TarWriter, entry_from_stat, iter_tree, path_key, resolve_epoch
 from dockyard.oci.mediatype import Compression
 
 # type bits and permissions, uid, gid, size, mtime_ns, ctime_ns, inode
@@ -31,20 +31,8 @@ Tree = dict[str, Stamp]
 
 def take(root: Path) -> Tree:
     """Every path under `root` (relative, `/`-separated) with its stamp."""
-    tree: Tree = {}
-    top = os.fspath(root)
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        with os.scandir(f"{top}/{rel}" if rel else top) as it:
-            for dent in it:
-                sub = f"{rel}/{dent.name}" if rel else dent.name
-                st = dent.stat(follow_symlinks=False)
-                tree[sub] = (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns,
-                             st.st_ino)
-                if stat.S_ISDIR(st.st_mode):
-                    stack.append(sub)
-    return tree
+    return {sub: (st.st_mode, st.st_uid, st.st_gid, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            for sub, st in iter_tree(os.fspath(root))}
 
 
 def _parent(path: str) -> str:

@@ -14,6 +14,7 @@ import stat
 import struct
 import sys
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Self
 
@@ -190,8 +191,9 @@ def write_tree(root: str | os.PathLike[str], sink: BinaryIO, *, source_date_epoc
         raise InvalidArgument(f"cannot archive {exc.filename!r}: {exc.strerror}") from exc
 
 
-def _scan(top: str) -> list[tuple[bytes, str, os.stat_result]]:
-    found: list[tuple[bytes, str, os.stat_result]] = []
+def iter_tree(top: str) -> Iterator[tuple[str, os.stat_result]]:
+    """Every path below `top` (relative, `/`-separated, in no particular order) with its lstat; never follows
+    a symlink, descends into every real directory."""
     stack = [""]
     while stack:
         rel = stack.pop()
@@ -199,9 +201,13 @@ def _scan(top: str) -> list[tuple[bytes, str, os.stat_result]]:
             for dent in it:
                 sub = f"{rel}/{dent.name}" if rel else dent.name
                 st = dent.stat(follow_symlinks=False)
-                found.append((sub.encode(_ENC, "surrogateescape"), sub, st))
+                yield sub, st
                 if stat.S_ISDIR(st.st_mode):
                     stack.append(sub)
+
+
+def _scan(top: str) -> list[tuple[bytes, str, os.stat_result]]:
+    found = [(sub.encode(_ENC, "surrogateescape"), sub, st) for sub, st in iter_tree(top)]
     found.sort(key=lambda item: item[0])
     return found
 

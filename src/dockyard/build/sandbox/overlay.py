@@ -93,13 +93,8 @@ def overlay_mount(lowers: Sequence[Path], upper: Path, work: Path, merged: Path)
                 raise Unsupported(f"cannot mount overlay on {merged}: {done.stderr.strip()}")
         else:
             _mount("overlay", os.fspath(merged), "overlay", _options(top_first, Path(upper_s), Path(work_s)))
-        try:
+        with _unmounted_after(merged):
             yield merged
-        finally:
-            try:
-                unmount(merged)
-            except OSError:
-                unmount(merged, lazy=True)
 
 
 @contextmanager
@@ -130,10 +125,17 @@ def readonly_mount(lowers: Sequence[Path], merged: Path) -> Iterator[Path]:
         if len(options) >= _PAGE - 64:
             raise Unsupported(f"{len(lowers)} lower directories do not fit in one overlay mount")
         _mount("overlay", os.fspath(merged), "overlay", options)
-        try:
+        with _unmounted_after(merged):
             yield merged
-        finally:
-            try:
-                unmount(merged)
-            except OSError:
-                unmount(merged, lazy=True)
+
+
+@contextmanager
+def _unmounted_after(merged: Path) -> Iterator[None]:
+    """Unmount `merged` on exit; a busy tree is detached lazily, so the mount never outlives the block."""
+    try:
+        yield
+    finally:
+        try:
+            unmount(merged)
+        except OSError:
+            unmount(merged, lazy=True)

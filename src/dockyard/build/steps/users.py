@@ -117,21 +117,12 @@ def record_tree_listing(tree: Path, diff_id_hex: str, cache_dir: Path) -> None:
     devices), so later steps need not decompress the layer to learn which paths it holds."""
     import stat
 
+    from dockyard.layers.writer import iter_tree
+
     dirs: set[str] = set()
-    others: set[str] = set()
-    top = os.fspath(tree)
-    stack = [""]
-    while stack:
-        rel = stack.pop()
-        with os.scandir(f"{top}/{rel}" if rel else top) as it:
-            for dent in it:
-                sub = f"{rel}/{dent.name}" if rel else dent.name
-                st = dent.stat(follow_symlinks=False)
-                if stat.S_ISDIR(st.st_mode):
-                    dirs.add(sub)
-                    stack.append(sub)
-                else:
-                    others.add(sub)  # files, links and whiteouts (their targets) alike
+    others: set[str] = set()  # files, links and whiteouts (their targets) alike
+    for sub, st in iter_tree(os.fspath(tree)):
+        (dirs if stat.S_ISDIR(st.st_mode) else others).add(sub)
     save_listing(cache_dir / f"{diff_id_hex}.json", dirs, others)
 
 
