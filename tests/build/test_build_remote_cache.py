@@ -184,3 +184,23 @@ def test_build_cache_cli_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     proc = subprocess.run([DOCKYARD, "build", "--cache-to", "type=s3", str(ctx)],
                           capture_output=True, text=True, check=False, timeout=60)
     assert proc.returncode == 2 and "not supported" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_build_cache_export_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry that is down fails the build (as BuildKit), unless ignore-error=true makes it a warning."""
+    import socket
+
+    from dockyard.errors import Error
+
+    fresh_machine(tmp_path, monkeypatch, "machine-a")
+    ctx = context(tmp_path)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{sock.getsockname()[1]}/cache/app:c"  # nothing listens once the socket is closed
+    assert CacheSpec.parse(f"{dead},ignore-error=true").ignore_error
+    with pytest.raises(InvalidArgument, match="ignore-error must be true or false"):
+        CacheSpec.parse(f"{dead},ignore-error=maybe")
+    result, log = run(ctx, cache_to=f"type=registry,ref={dead},ignore-error=true")
+    assert result.cache_exports == () and "warning: cache export to" in log
+    with pytest.raises(Error):
+        run(ctx, cache_to=f"type=registry,ref={dead}")

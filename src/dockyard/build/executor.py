@@ -35,7 +35,7 @@ from dockyard.dockerfile import (
     parse,
     resolve,
 )
-from dockyard.errors import InvalidArgument, Unsupported
+from dockyard.errors import Error, InvalidArgument, Unsupported
 from dockyard.image.empty import EmptyImage
 from dockyard.layers.writer import resolve_epoch
 from dockyard.mutate.image import MutatedImage
@@ -262,7 +262,13 @@ def export_cache(request: BuildRequest, progress: Progress, used: Mapping[str, C
     store = Store.open()
     for spec in request.cache_to:
         records = _compressed_records(select(used, final_layers, spec.mode), store, request.compression)
-        done = write_location(spec.location, cache_artifact(records, store))
+        try:
+            done = write_location(spec.location, cache_artifact(records, store))
+        except Error as exc:
+            if not spec.ignore_error:  # BuildKit fails the build too, unless ignore-error=true
+                raise
+            progress.note(f"warning: cache export to {spec.location} failed: {exc.message}")
+            continue
         progress.note(f"exported cache ({spec.mode}, {len(records)} records) to {done.destination}")
         written.append(done.destination)
     return tuple(written)

@@ -100,6 +100,8 @@ class CacheSpec:
 
     location: str
     mode: CacheMode = CacheMode.MIN
+    ignore_error: bool = False
+    """`ignore-error=true`: a failed export is a warning, not a failed build (BuildKit's option)."""
 
     @classmethod
     def parse(cls, text: str, what: str = "--cache-to") -> CacheSpec:
@@ -131,10 +133,12 @@ class CacheSpec:
             mode = CacheMode(raw_mode)
         except ValueError:
             raise InvalidArgument(f"{what}: mode must be min or max, not {raw_mode!r}") from None
-        fields.pop("ignore-error", None)
+        ignore = fields.pop("ignore-error", "false").lower()
+        if ignore not in ("true", "false"):
+            raise InvalidArgument(f"{what}: ignore-error must be true or false, not {ignore!r}")
         if fields:
             raise InvalidArgument(f"{what}: unknown option(s) {', '.join(sorted(fields))}")
-        return cls(location, mode)
+        return cls(location, mode, ignore == "true")
 
 
 @dataclass(frozen=True, slots=True)
