@@ -16,7 +16,7 @@ import pytest
 from dockyard.build.executor import BuildResult, build
 from dockyard.build.options import BuildRequest, CacheMode, CacheSpec
 from dockyard.build.progress import Progress, ProgressMode
-from dockyard.build.remotecache import CACHE_CONFIG, decode_records
+from dockyard.build.remotecache import CACHE_CONFIG, LISTING, decode_records
 from dockyard.errors import InvalidArgument, InvalidManifest
 from dockyard.testing.busybox import make_rootfs
 from dockyard.testing.cncf import CncfRegistry, cncf_registry
@@ -105,10 +105,12 @@ def test_build_cache_max_to_registry_rebuilds_nothing_elsewhere(
     assert manifest["config"]["mediaType"] == CACHE_CONFIG
     assert manifest["artifactType"] == "application/vnd.dockyard.buildcache.v1"
     records = decode_records(remote.raw_config(), ref)  # type: ignore[union-attr]
-    assert len(records) == 6 and len(manifest["layers"]) == 5
-    assert sum(1 for r in records.values() if r.next_key is not None) == 1
+    assert len(records) == 6 and sum(1 for r in records.values() if r.next_key is not None) == 1
+    layers = [blob for blob in manifest["layers"] if blob["mediaType"] != LISTING]
+    listings = [blob for blob in manifest["layers"] if blob["mediaType"] == LISTING]
+    assert len(layers) == 5 and len(listings) == 5 and all(r.listing is not None for r in records.values())
     # the build stage's layers are stored uncompressed locally, but travel compressed, as BuildKit exports them
-    assert {layer["mediaType"] for layer in manifest["layers"]} == {"application/vnd.oci.image.layer.v1.tar+gzip"}
+    assert {layer["mediaType"] for layer in layers} == {"application/vnd.oci.image.layer.v1.tar+gzip"}
 
     fresh_machine(tmp_path, monkeypatch, "machine-b")  # an empty store: only the registry knows the layers
     second, log = run(ctx, cache_from=ref)
@@ -116,10 +118,38 @@ def test_build_cache_max_to_registry_rebuilds_nothing_elsewhere(
     assert (second.built, second.cached) == (0, 5)
     assert second.descriptor.digest == first.descriptor.digest  # the same image, byte for byte
     assert Store.open().get("app:1").digest() == first.descriptor.digest
+    # only what the output needs was pulled: the build stage's two layers stayed in the registry (BuildKit's lazy
+    # blobs); its listings came along, so its COPY knew the layer's paths without the layer
+    build_stage = [r for k, r in records.items() if r.diff_id not in
+                   {layer.diff_id() for layer in Store.open().get("app:1").layers()}]  # type: ignore[union-attr]
+    assert len(build_stage) == 2
+    assert not any(Store.open().has_blob(r.layer.digest) for r in build_stage)
 
     (ctx / "src.txt").write_text("changed source\n")  # a real change still rebuilds from that step
     third, _ = run(ctx, cache_from=ref)
     assert third.built >= 2 and third.descriptor.digest != first.descriptor.digest
+
+
+def test_build_cache_lazy_layer_fetched_when_a_later_step_needs_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: CncfRegistry) -> None:
+    """A stage's cached RUN layer is left in the registry until a changed later RUN of that stage needs it as a
+    lower dir; then it is fetched, verified, and the build is the same as a cold one."""
+    ref = registry.ref("cache/lazy:buildcache")
+    fresh_machine(tmp_path, monkeypatch, "machine-a")
+    ctx = context(tmp_path)
+    (ctx / "Dockerfile").write_text(DOCKERFILE.replace(
+        "RUN wc -c /src.txt > /size.txt && echo built > /marker",
+        "RUN echo built > /marker\nRUN wc -c /src.txt > /size.txt"))
+    run(ctx, cache_to=f"{ref},mode=max")
+    (ctx / "Dockerfile").write_text((ctx / "Dockerfile").read_text().replace("wc -c /src.txt", "wc -c < /src.txt"))
+    cold_home = tmp_path / "cold"
+    fresh_machine(tmp_path, monkeypatch, "cold")
+    cold, _ = run(ctx)
+    fresh_machine(tmp_path, monkeypatch, "machine-b")
+    warm, log = run(ctx, cache_from=ref)
+    assert warm.cached >= 3 and warm.built >= 1, log  # the marker RUN from the cache, the changed RUN again
+    assert warm.descriptor.digest == cold.descriptor.digest
+    assert cold_home.is_dir()
 
 
 def test_build_cache_min_exports_only_final_layers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,6 +21,8 @@ from dockyard.oci.digest import Digest
 from dockyard.transports.store import dockyard_home
 
 if TYPE_CHECKING:
+    from dockyard.oci.protocols import Layer
+    from dockyard.transports.blobs import BlobSource
     from dockyard.transports.store import Store
 
 
@@ -48,6 +50,9 @@ class CacheRecord:
     next_key: str | None = None
     """For an alias record (a `COPY --from=stage` keyed by the stage's key instead of the copied content): the
     content key the step continues the chain with, so later keys do not depend on which key hit."""
+    listing: Descriptor | None = None
+    """In an exported cache: the blob listing the layer's paths (`build/remotecache.py`), so an importing build
+    knows what the layer holds without fetching it."""
 
 
 class RecordSource(Protocol):
@@ -60,6 +65,8 @@ class RecordSource(Protocol):
     def records(self) -> Mapping[str, CacheRecord]: ...
 
     def fetch(self, record: CacheRecord) -> BinaryIO: ...
+
+    def fetch_listing(self, record: CacheRecord) -> bytes | None: ...
 
 
 class BuildCache:
@@ -75,33 +82,73 @@ class BuildCache:
         self.disabled = disabled
         self.imports = tuple(imports)
         self.used: dict[str, CacheRecord] = {}
+        self.pending: dict[Digest, tuple[RecordSource, CacheRecord]] = {}
         self.warnings: list[str] = []
         (self.root / "index").mkdir(parents=True, exist_ok=True)
 
-    def hit(self, key: str, store: Store) -> CacheRecord | None:
-        """The record for `key` whose layer blob is in `store` (copied there from an import if needed)."""
+    def hit(self, key: str, store: Store, *, lazy: bool = False) -> CacheRecord | None:
+        """The record for `key` whose layer is in `store`, or (from an import) can be fetched into it.
+
+        An imported layer is copied into the store now, verified, so a corrupt cache is a miss; with `lazy` (a
+        stage whose layers need not reach the output) only its path listing is fetched now and the layer when
+        something opens it (`layer`), so a build from a cache pulls only what it uses, as BuildKit does.
+        """
         if self.disabled:
             return None
         record = self.get(key)
-        if record is not None and store.has_blob(record.layer.digest):
+        if record is not None and (store.has_blob(record.layer.digest) or record.layer.digest in self.pending):
             self.used[key] = record
             return record
+        from dockyard.errors import Error
+
         for source in self.imports:
             record = source.records.get(key)
             if record is None:
                 continue
-            if not store.has_blob(record.layer.digest):
-                from dockyard.errors import Error
-
-                try:
-                    with source.fetch(record) as stream:
-                        store.put_blob(record.layer, stream)
-                except Error as exc:  # an unusable cache is a miss, never a failed build
-                    self.warnings.append(f"cache from {source.source}: {exc.message}")
-                    continue
+            try:
+                if not store.has_blob(record.layer.digest):
+                    if lazy and self._keep_listing(source, record):
+                        self.pending[record.layer.digest] = (source, record)
+                    else:
+                        with source.fetch(record) as stream:
+                            store.put_blob(record.layer, stream)
+            except Error as exc:  # an unusable cache is a miss, never a failed build
+                self.warnings.append(f"cache from {source.source}: {exc.message}")
+                continue
             self.put(key, record)
             return record
         return None
+
+    def _keep_listing(self, source: RecordSource, record: CacheRecord) -> bool:
+        """Store the imported listing of `record`'s layer where `steps.users` looks for listings."""
+        path = self.root / "listings" / f"{record.diff_id.hex}.json"
+        if path.exists():
+            return True
+        data = source.fetch_listing(record)
+        if data is None:
+            return False
+        from dockyard.build.steps.users import save_listing
+
+        try:
+            dirs, others = json.loads(data)
+            if not all(isinstance(p, str) for p in [*dirs, *others]):
+                raise ValueError("paths must be strings")
+        except (ValueError, TypeError) as exc:
+            from dockyard.errors import InvalidManifest
+
+            raise InvalidManifest(f"listing of {record.diff_id} is malformed ({exc})") from None
+        save_listing(path, set(dirs), set(others))
+        return True
+
+    def layer(self, record: CacheRecord, store: Store) -> Layer:
+        """`record`'s layer, read from `store`; a layer left pending by a lazy hit is fetched when first opened."""
+        from dockyard.transports.blobs import BlobLayer
+
+        return BlobLayer(_Fetching(store, self), record.layer, record.diff_id)
+
+    def blobs(self, store: Store) -> BlobSource:
+        """`store`, with the pending layers of lazy hits fetched into it on first open."""
+        return _Fetching(store, self)
 
     def file_hashes(self) -> FileHashes:
         return FileHashes(self.root / "hashes.json")
@@ -140,6 +187,28 @@ class BuildCache:
         with os.fdopen(fd, "w") as f:
             json.dump(obj, f)
         os.replace(tmp, self._path(key))
+
+
+class _Fetching:
+    """A blob source over the store that first fetches (and verifies) a pending imported layer."""
+
+    def __init__(self, store: Store, cache: BuildCache) -> None:
+        self.store, self.cache = store, cache
+
+    def open_blob(self, digest: Digest) -> BinaryIO:
+        pending = self.cache.pending.get(digest)
+        if pending is not None and not self.store.has_blob(digest):
+            from dockyard.errors import Error
+
+            source, record = pending
+            try:
+                with source.fetch(record) as stream:
+                    self.store.put_blob(record.layer, stream)
+            except Error as exc:
+                raise type(exc)(f"cached layer {digest} from {source.source}: {exc.message}",
+                                hint="build again with --no-cache, or without that --cache-from") from exc
+            self.cache.pending.pop(digest, None)
+        return self.store.open_blob(digest)
 
 
 class FileHashes:

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dockyard.build.cache import BuildCache, CacheRecord, RecordSource, cache_root, step_key
+from dockyard.build.cache import BuildCache, CacheRecord, RecordSource, step_key
 from dockyard.build.compress import compressed
 from dockyard.build.context import SourceRoot
 from dockyard.build.options import BuildRequest, OutputType
@@ -44,7 +44,6 @@ from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.mediatype import Compression
 from dockyard.oci.platform import Platform
 from dockyard.oci.protocols import Image, ImageIndex
-from dockyard.transports.blobs import BlobLayer
 from dockyard.transports.store import Store
 
 
@@ -110,7 +109,7 @@ class Executor:
         """Build, write the output and export the cache."""
         final, cache = self.build_image()
         desc, where = write_output(final, self.request)
-        exports = export_cache(self.request, self.progress, cache.used, [final])
+        exports = export_cache(self.request, self.progress, [cache], [final])
         self.progress.done(str(desc.digest))
         return BuildResult(final, desc, where, self.progress.built, self.progress.cached, exports)
 
@@ -182,6 +181,7 @@ class Executor:
         state = StageState(label, image, key)
         if stage.stage.index not in self.final_chain:  # never in an output unless asked for: not compressed
             state.compression = Compression.NONE
+            state.intermediate = True
         else:
             state.compression = self.request.compression
         raw = json.loads(image.config().raw).get("config") or {}
@@ -249,21 +249,31 @@ def open_imports(request: BuildRequest, progress: Progress) -> list[RecordSource
     return found
 
 
-def export_cache(request: BuildRequest, progress: Progress, used: Mapping[str, CacheRecord],
+def export_cache(request: BuildRequest, progress: Progress, caches: Sequence[BuildCache],
                  finals: Sequence[Image]) -> tuple[str, ...]:
-    """Write the cache records the build made or used to every `--cache-to` (min or max mode)."""
+    """Write the cache records the build made or used to every `--cache-to` (min or max mode), each with the
+    listing of its layer."""
     if not request.cache_to:
         return ()
-    from dockyard.build.remotecache import cache_artifact, select
+    from dockyard.build.remotecache import cache_artifact, encode_listing, select
+    from dockyard.build.steps.users import layer_listing
     from dockyard.transports.resolve import write_location
 
+    cache = caches[0]
+    used: dict[str, CacheRecord] = {}
+    for each in caches:  # one cache per platform: the first one's blob source fetches every pending layer
+        used.update(each.used)
+        cache.pending.update(each.pending)
     written = []
     final_layers = [layer.diff_id() for image in finals for layer in image.layers()]
     store = Store.open()
+    source = cache.blobs(store)
     for spec in request.cache_to:
-        records = _compressed_records(select(used, final_layers, spec.mode), store, request.compression)
+        records = _compressed_records(select(used, final_layers, spec.mode), cache, store, request.compression)
+        listings = {rec.diff_id: encode_listing(*layer_listing(cache.layer(rec, store), cache.root / "listings"))
+                    for rec in records.values()}
         try:
-            done = write_location(spec.location, cache_artifact(records, store))
+            done = write_location(spec.location, cache_artifact(records, source, listings))
         except Error as exc:
             if not spec.ignore_error:  # BuildKit fails the build too, unless ignore-error=true
                 raise
@@ -274,7 +284,7 @@ def export_cache(request: BuildRequest, progress: Progress, used: Mapping[str, C
     return tuple(written)
 
 
-def _compressed_records(records: Mapping[str, CacheRecord], store: Store,
+def _compressed_records(records: Mapping[str, CacheRecord], cache: BuildCache, store: Store,
                         compression: Compression) -> dict[str, CacheRecord]:
     """The records, with the uncompressed layers of intermediate stages compressed for export (as BuildKit
     compresses at export): a cache travels at the size of the image, not of its trees."""
@@ -286,8 +296,7 @@ def _compressed_records(records: Mapping[str, CacheRecord], store: Store,
     out: dict[str, CacheRecord] = {}
     for key, rec in records.items():
         if layer_compression(rec.layer.media_type) is Compression.NONE:
-            plain = BlobLayer(store, rec.layer, rec.diff_id)
-            packed = compress_layer(plain, store, cache_root(), compression, docker=False)
+            packed = compress_layer(cache.layer(rec, store), store, cache.root, compression, docker=False)
             rec = dataclasses.replace(rec, layer=packed.descriptor)
         out[key] = rec
     return out
@@ -312,16 +321,16 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
         raise InvalidArgument("a docker-archive holds one platform; use -o type=oci or the store for "
                               f"{len(request.platforms)} platforms")
     finals: list[Image] = []
-    used: dict[str, CacheRecord] = {}
+    caches: list[BuildCache] = []
     for platform in request.platforms:
         progress.note(f"building for {platform}")
         executor = Executor(dataclasses.replace(request, platform=platform, platforms=()), progress)
         executor.imports = imports
         final, cache = executor.build_image()
         finals.append(final)
-        used.update(cache.used)
+        caches.append(cache)
     index = ImageListIndex(finals)
     desc, where = write_output(index, request)
-    exports = export_cache(request, progress, used, finals)
+    exports = export_cache(request, progress, caches, finals)
     progress.done(str(desc.digest))
     return BuildResult(index, desc, where, progress.built, progress.cached, exports)

@@ -29,6 +29,8 @@ from dockyard.transports.blobs import BlobImage, BlobSource
 
 CACHE_CONFIG = "application/vnd.dockyard.buildcache.config.v1+json"
 CACHE_ARTIFACT = "application/vnd.dockyard.buildcache.v1"
+LISTING = "application/vnd.dockyard.buildcache.listing.v1+json+gzip"
+MAX_LISTING = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,8 @@ def encode_records(records: Mapping[str, CacheRecord]) -> bytes:
                                       "history": rec.history.to_json()}
         if rec.next_key is not None:
             item["next_key"] = rec.next_key
+        if rec.listing is not None:
+            item["listing"] = rec.listing.to_json()
         items.append(item)
     return encode({"version": 1, "records": items})
 
@@ -67,8 +71,11 @@ def decode_records(raw: bytes, what: str) -> dict[str, CacheRecord]:
             next_key = item.get("next_key")
             if next_key is not None and (not isinstance(next_key, str) or len(next_key) != 64):
                 raise ValueError(f"bad next_key {next_key!r}")
+            listing = Descriptor.from_json(item["listing"]) if item.get("listing") is not None else None
+            if listing is not None and listing.media_type != LISTING:
+                raise ValueError(f"bad listing media type {listing.media_type!r}")
             out[key] = CacheRecord(Descriptor.from_json(item["layer"]), Digest.parse(item["diff_id"]),
-                                   History.from_json(item["history"]), next_key)
+                                   History.from_json(item["history"]), next_key, listing)
         return out
     except Error as exc:
         raise InvalidManifest(f"{what}: {exc.message}") from None
@@ -77,28 +84,49 @@ def decode_records(raw: bytes, what: str) -> dict[str, CacheRecord]:
 
 
 class _ArtifactSource:
-    """Blobs of the cache artifact: the config from memory, layers from the store."""
+    """Blobs of the cache artifact: the config and the listings from memory, layers from the store."""
 
-    def __init__(self, layers: BlobSource, config: bytes) -> None:
+    def __init__(self, layers: BlobSource, config: bytes, extra: Mapping[Digest, bytes]) -> None:
         self.layers = layers
-        self.config = config
-        self.config_digest = Digest.of(config)
+        self.memory = {Digest.of(config): config, **extra}
 
     def open_blob(self, digest: Digest) -> BinaryIO:
-        if digest == self.config_digest:
-            return io.BytesIO(self.config)
-        return self.layers.open_blob(digest)
+        data = self.memory.get(digest)
+        return io.BytesIO(data) if data is not None else self.layers.open_blob(digest)
 
 
-def cache_artifact(records: Mapping[str, CacheRecord], layers: BlobSource) -> Image:
-    """The OCI artifact holding `records`; layer blobs are read from `layers` (the store) when written."""
-    config = encode_records(records)
+def encode_listing(dirs: Iterable[str], others: Iterable[str]) -> bytes:
+    """A layer's listing blob: gzip (no timestamp) of `[sorted dirs, sorted other paths]`."""
+    import gzip
+
+    return gzip.compress(json.dumps([sorted(dirs), sorted(others)]).encode(), mtime=0)
+
+
+def cache_artifact(records: Mapping[str, CacheRecord], layers: BlobSource,
+                   listings: Mapping[Digest, bytes] | None = None) -> Image:
+    """The OCI artifact holding `records`; layer blobs are read from `layers` (the store) when written.
+
+    `listings` (diff_id -> `encode_listing` bytes) travel as extra blobs named by each record, so an importing
+    build can skip fetching the layers of stages it only needs the keys of.
+    """
+    listings = listings or {}
+    extra = {Digest.of(data): data for data in listings.values()}
+    with_listings = {key: _with_listing(rec, listings.get(rec.diff_id)) for key, rec in records.items()}
+    config = encode_records(with_listings)
     blobs: dict[Digest, Descriptor] = {}
-    for rec in records.values():
+    for rec in with_listings.values():
         blobs.setdefault(rec.layer.digest, Descriptor(rec.layer.media_type, rec.layer.digest, rec.layer.size))
+        if rec.listing is not None:
+            blobs.setdefault(rec.listing.digest, rec.listing)
     manifest = ImageManifest.build(Descriptor.for_bytes(CACHE_CONFIG, config), list(blobs.values()),
                                    artifact_type=CACHE_ARTIFACT)
-    return BlobImage(_ArtifactSource(layers, config), manifest.raw, what="build cache")
+    return BlobImage(_ArtifactSource(layers, config, extra), manifest.raw, what="build cache")
+
+
+def _with_listing(record: CacheRecord, data: bytes | None) -> CacheRecord:
+    import dataclasses
+
+    return dataclasses.replace(record, listing=Descriptor.for_bytes(LISTING, data) if data is not None else None)
 
 
 def select(used: Mapping[str, CacheRecord], final_diff_ids: Iterable[Digest],
@@ -136,4 +164,29 @@ class ImportedCache:
     def fetch(self, record: CacheRecord) -> BinaryIO:
         """The layer blob of `record` (the caller verifies it while storing)."""
         return self.image.open_blob(record.layer)
+
+    def fetch_listing(self, record: CacheRecord) -> bytes | None:
+        """The JSON `[dirs, others]` listing of `record`'s layer, verified; None when the cache has none."""
+        if record.listing is None:
+            return None
+        import gzip
+
+        from dockyard.transports.blobs import read_verified
+
+        image = self.image
+
+        class _One:
+            def open_blob(self, digest: Digest) -> BinaryIO:
+                return image.open_blob(record.listing)  # type: ignore[arg-type]
+
+        raw = read_verified(_One(), record.listing, MAX_LISTING)
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as plain:
+                data = plain.read(4 * MAX_LISTING + 1)  # bounded: a listing is never a decompression bomb
+        except (OSError, EOFError) as exc:
+            raise InvalidManifest(f"{self.source}: listing {record.listing.digest} is not gzip ({exc})") from None
+        if len(data) > 4 * MAX_LISTING:
+            raise InvalidManifest(f"{self.source}: listing {record.listing.digest} inflates past "
+                                  f"{4 * MAX_LISTING} bytes")
+        return data
 

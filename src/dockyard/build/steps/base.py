@@ -44,6 +44,8 @@ class StageState:
     ran: bool = False
     compression: Compression = Compression.GZIP
     tree: StageTree = field(default_factory=StageTree)
+    intermediate: bool = False
+    """Outside the target's chain: its layers reach no output, so cache hits may leave them unfetched."""
     """How this stage's new layers are written: the requested one in the target's chain, none elsewhere
     (intermediate layers are compressed only if they reach an output: see `build/compress.py`)."""
 

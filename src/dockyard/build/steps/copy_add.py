@@ -215,18 +215,18 @@ def apply(state: StageState, inst: CopyInstruction | AddInstruction, env: BuildE
     text = describe(inst)
     uid, gid = resolve_ids(state.image, inst.chown, what, env.listings) if inst.chown else (0, 0)
     alias = _stage_alias(state, inst, env, text, uid, gid)
-    found = env.cache.hit(alias, env.store) if alias is not None else None
+    found = env.cache.hit(alias, env.store, lazy=state.intermediate) if alias is not None else None
     if found is not None and found.next_key is not None:  # the source stage is unchanged: no need to open it
         state.key = found.next_key
-        layer: Layer = BlobLayer(env.store, found.layer, found.diff_id)
+        layer: Layer = env.cache.layer(found, env.store)
         state.image = append(state.image, Addendum(layer, found.history), created=env.created)
         return text, True
     items = _collect(state, inst, env, what, uid, gid, _chmod(inst.chmod, what))
     key = step_key(state.key, text, f"workdir={state.workdir}", _digest(items, env))
     state.key = key
-    record = env.cache.hit(key, env.store)
+    record = env.cache.hit(key, env.store, lazy=state.intermediate)
     if record is not None:
-        layer = BlobLayer(env.store, record.layer, record.diff_id)
+        layer = env.cache.layer(record, env.store)
         history, cached = record.history, True
     else:
         history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")

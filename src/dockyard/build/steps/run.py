@@ -171,9 +171,9 @@ def apply(state: StageState, inst: RunInstruction, env: BuildEnv, variables: Map
     spec, keyed = _spec(inst, state, env, argv, variables, what)
     state.key = step_key(state.key, text, *keyed)
     state.ran = True
-    record = env.cache.hit(state.key, env.store)
+    record = env.cache.hit(state.key, env.store, lazy=state.intermediate)
     if record is not None:
-        layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
+        layer: Layer = env.cache.layer(record, env.store)
         state.image = append(state.image, Addendum(layer, record.history), created=env.created)
         return text, True
     from dockyard.build.emulation import check_runnable

@@ -77,10 +77,10 @@ def apply(state: StageState, inst: WorkdirInstruction, env: BuildEnv) -> tuple[s
     config = state.image.config()
     new = config.evolve(config=dataclasses.replace(config.config, working_dir=workdir), created=env.created)
     state.image = MutatedImage(state.image, new, [])
-    record = env.cache.hit(state.key, env.store)
+    record = env.cache.hit(state.key, env.store, lazy=state.intermediate)
     cached = record is not None
     if record is not None:
-        layer: Layer = BlobLayer(env.store, record.layer, record.diff_id)
+        layer: Layer = env.cache.layer(record, env.store)
         history = record.history
     else:
         layer = _build(create, uid, gid, env, state.compression)
