@@ -114,6 +114,7 @@ class FaultProxy:
     referrers: dict[str, list[dict[str, object]]] = field(default_factory=dict)
     throttle: int = 0
     retry_after: str = "1"
+    cut_patch_once: bool = False  # forward half of the next PATCH body upstream, then drop the client's connection
     seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
 
 
@@ -148,6 +149,20 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         headers = {k: v for k, v in self.headers.items() if k.lower() not in ("connection", "transfer-encoding")}
         if p.ignore_range:
             headers.pop("Range", None)
+        if p.cut_patch_once and self.command == "PATCH" and len(body) > 2:
+            p.cut_patch_once = False
+            half = body[: len(body) // 2]  # what the registry got before the connection broke
+            headers["Content-Length"] = str(len(half))
+            if "Content-Range" in headers:
+                first = int(headers["Content-Range"].split("-")[0])
+                headers["Content-Range"] = f"{first}-{first + len(half) - 1}"
+            conn = http.client.HTTPConnection(p.upstream, timeout=30)
+            conn.request("PATCH", self.path, body=half, headers=headers)
+            conn.getresponse().read()
+            conn.close()
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return
         conn = http.client.HTTPConnection(p.upstream, timeout=30)
         conn.request(self.command, self.path, body=body or None, headers=headers)
         resp = conn.getresponse()

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from remote_testkit import Blobs, FaultProxy, basic_auth, make_image, serve
+from remote_testkit import Blobs, FaultProxy, basic_auth, make_image, serve, start_fault_proxy
 
 from dockyard.errors import DigestMismatch, Error
 from dockyard.image.validate import validate
@@ -173,3 +173,46 @@ def test_remote_redirect_never_carries_authorization(redirecting: tuple[str, _Fa
     assert len(fake.storage_headers) >= 2  # config and layer, both fetched from the storage host
     assert all("Authorization" not in h for h in fake.storage_headers)
     assert f"Basic {fake.auth}" in fake.registry_auth
+
+
+@pytest.mark.parametrize("chunk", [0, 1 << 20], ids=["one-patch", "1MiB-chunks"])
+def test_remote_push_resumes_a_cut_upload(tmp_path: Path, blobs: Blobs, repo: str, chunk: int) -> None:
+    """The connection drops in the middle of a PATCH after dockyard's registry took half of it: the retry asks
+    where the upload stands (GET, `Range: 0-N`) and sends only the rest; the image is complete and valid."""
+    from dockyard.testing.registry import running_registry
+
+    with running_registry(tmp_path / "dockyard-registry") as reg:
+        proxy, stop = start_fault_proxy(reg.host)
+        try:
+            seen = _push_through_cut(proxy, blobs, repo, chunk, reg.host)
+        finally:
+            stop()
+    posts = [p for m, p, _ in seen if m == "POST"]
+    status = [p for m, p, _ in seen if m == "GET" and "/blobs/uploads/" in p]
+    resumed = [int(h["Content-Range"].split("-")[0]) for m, _, h in seen if m == "PATCH" and "Content-Range" in h]
+    assert len(posts) == 2 and len(status) == 1  # config + layer, one status query, never started over
+    assert any(start > 0 and start % (1 << 20) != 0 for start in resumed)  # resumed mid-way, not at a chunk edge
+
+
+def test_remote_push_restarts_when_the_registry_cannot_resume(registry: CncfRegistry, fault_proxy: FaultProxy,
+                                                              blobs: Blobs, repo: str) -> None:
+    """The CNCF registry signs the offset into the upload URL (`_state`), so after a cut the URL the client holds
+    is stale (404 on the status query): the push starts that blob over and still completes."""
+    seen = _push_through_cut(fault_proxy, blobs, repo, 0, registry.host)
+    assert len([1 for m, _, _ in seen if m == "POST"]) == 3  # config, layer, the layer again
+    assert len([1 for m, p, _ in seen if m == "GET" and "/blobs/uploads/" in p]) == 1
+
+
+def _push_through_cut(proxy: FaultProxy, blobs: Blobs, repo: str, chunk: int,
+                      upstream: str) -> list[tuple[str, str, dict[str, str]]]:
+    import dataclasses
+
+    image, _layer = _big_image(blobs)
+    proxy.cut_patch_once = True
+    options = dataclasses.replace(FAST, monolithic_limit=1 << 20, chunk_size=chunk)
+    desc = remote.push(image, f"{proxy.host}/{repo}:1", options)  # type: ignore[arg-type]
+    assert desc.digest == image.digest()  # type: ignore[attr-defined]
+    with Store.open() as store:
+        store.write(remote.open_remote(f"{upstream}/{repo}:1", options=FAST), [f"{repo}:1"])
+        validate(store.get(f"{repo}:1"))
+    return list(proxy.seen)

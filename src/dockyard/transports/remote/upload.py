@@ -2,7 +2,10 @@
 
 Blobs under `options.monolithic_limit` go up in one PUT after the POST that opens the upload; larger
 ones are streamed with PATCH (one request, or `options.chunk_size` pieces with `Content-Range`), then
-closed by an empty PUT with the digest. A failed upload starts over from a fresh POST (`Session.retrying`).
+closed by an empty PUT with the digest. A failed upload is retried (`Session.retrying`): a streamed one resumes
+where the registry says it stands (GET on the upload URL, `Range: 0-N`, as the distribution spec allows), so a
+connection lost at 90% of a large layer does not send it all again; an upload the registry no longer knows, or a
+small one, starts over from a fresh POST.
 """
 
 from __future__ import annotations
@@ -72,10 +75,38 @@ def _finish(session: Session, resp: httpx.Response, desc: Descriptor, what: str)
         raise DigestMismatch(f"{session.registry}: stored {what} as {announced}, expected {desc.digest}")
 
 
+def _skip(stream: BinaryIO, count: int) -> None:
+    """Advance a fresh `stream` by `count` bytes (seek when it can, else read them)."""
+    if count and getattr(stream, "seekable", lambda: False)():
+        stream.seek(count)
+        return
+    left = count
+    while left > 0:
+        chunk = stream.read(min(CHUNK, left))
+        if not chunk:
+            raise Error(f"blob ended after {count - left} bytes while resuming an upload at {count}")
+        left -= len(chunk)
+
+
+def upload_offset(session: Session, location: str, scopes: tuple[str, ...], what: str) -> int | None:
+    """How many bytes an open upload holds (its `Range: 0-N` is N+1); None when the registry dropped it."""
+    resp = session.check(session.send("GET", location, scopes=scopes), ok=(204, 404), what=what)
+    resp.close()
+    if resp.status_code == 404:
+        return None
+    first, dash, last = resp.headers.get("range", "").removeprefix("bytes=").partition("-")
+    if not dash or first != "0" or not last.isdigit():
+        return None  # no usable answer: start over
+    end = int(last)
+    return 0 if end == 0 else end + 1  # distribution says `0-0` for an empty upload
+
+
 def _upload(session: Session, repository: str, desc: Descriptor, opener: Opener, location: str,
-            scopes: tuple[str, ...], what: str) -> None:
+            scopes: tuple[str, ...], what: str, moved: Callable[[str], None], start: int = 0) -> None:
+    """Send `desc` (from byte `start` on, for a resumed upload) to the open upload at `location`; `moved` learns
+    every new upload URL the registry hands out, so a retry can ask where the upload stands."""
     options = session.options
-    done = 0
+    done = start
 
     def sent(n: int) -> None:
         nonlocal done
@@ -83,14 +114,14 @@ def _upload(session: Session, repository: str, desc: Descriptor, opener: Opener,
         options.report(desc, BlobState.UPLOADING, done)
 
     with opener() as stream:
-        if desc.size < options.monolithic_limit:
+        if desc.size < options.monolithic_limit and start == 0:
             headers = {**_OCTET, "Content-Length": str(desc.size)}
             resp = session.send("PUT", _with_digest(location, desc), scopes=scopes, headers=headers,
                                 content=_pieces(stream, desc.size, sent, last=True))
             _finish(session, resp, desc, what)
             return
+        _skip(stream, start)
         step = options.chunk_size if options.chunk_size > 0 else desc.size
-        start = 0
         while start < desc.size:
             length = min(step, desc.size - start)
             headers = {**_OCTET, "Content-Length": str(length), "Content-Range": f"{start}-{start + length - 1}"}
@@ -98,6 +129,7 @@ def _upload(session: Session, repository: str, desc: Descriptor, opener: Opener,
                                 content=_pieces(stream, length, sent, last=start + length == desc.size))
             session.check(resp, ok=(202,), what=what)
             location = _location(resp, session.registry)
+            moved(location)
             start += length
     resp = session.send("PUT", _with_digest(location, desc), scopes=scopes, headers={"Content-Length": "0"})
     _finish(session, resp, desc, what)
@@ -113,7 +145,21 @@ def push_blob(session: Session, repository: str, desc: Descriptor, opener: Opene
         return BlobState.EXISTS
     scopes = push_scopes(repository, mount_from)
 
+    open_upload: list[str] = []  # the latest URL of the upload in progress, kept across attempts
+
+    def moved(location: str) -> None:
+        open_upload[:] = [location]
+
     def attempt() -> BlobState:
+        if open_upload and desc.size >= options.monolithic_limit:
+            offset = upload_offset(session, open_upload[0], scopes, what)
+            if offset is not None and offset <= desc.size:
+                try:
+                    _upload(session, repository, desc, opener, open_upload[0], scopes, what, moved, offset)
+                    return BlobState.UPLOADED
+                except Error:  # the registry would not take the rest (416, expired...): a fresh upload instead
+                    pass
+        open_upload.clear()
         path = f"/v2/{repository}/blobs/uploads/"
         if mount_from and mount_from != repository:
             query = f"?mount={quote(str(desc.digest), safe='')}&from={quote(mount_from, safe='/')}"
@@ -125,7 +171,9 @@ def push_blob(session: Session, repository: str, desc: Descriptor, opener: Opene
         else:
             resp = session.check(session.send("POST", path, scopes=scopes, headers={"Content-Length": "0"}),
                                  ok=(202,), what=what)
-        _upload(session, repository, desc, opener, _location(resp, session.registry), scopes, what)
+        location = _location(resp, session.registry)
+        moved(location)
+        _upload(session, repository, desc, opener, location, scopes, what, moved)
         return BlobState.UPLOADED
 
     state = session.retrying(attempt, what)
