@@ -130,3 +130,19 @@ def test_json_round_trip() -> None:
 def test_from_json_invalid(obj: dict[str, object]) -> None:
     with pytest.raises(InvalidManifest, match="platform"):
         Platform.from_json(obj)  # type: ignore[arg-type]
+
+
+def test_oci_platform_parse_known_refuses_typos() -> None:
+    """User-typed platforms must name a Go OS and architecture (containerd's platforms.Parse rule)."""
+    import pytest as _pytest
+
+    from dockyard.errors import InvalidArgument as _InvalidArgument
+    from dockyard.oci.platform import Platform as _Platform
+
+    assert _Platform.parse_known("linux/arm64").architecture == "arm64"
+    assert _Platform.parse_known("amd64") == _Platform.parse("linux/amd64")
+    assert _Platform.parse_known("windows/amd64").os == "windows"
+    for bad in ("bogus", "linux/amd46", "lniux/amd64"):
+        with _pytest.raises(_InvalidArgument, match="unknown operating system or architecture"):
+            _Platform.parse_known(bad)
+    assert _Platform.parse("linux/amd46").architecture == "amd46"  # manifests are read as they are

@@ -16,6 +16,11 @@ _DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
 #: Some ARM names imply a variant: armhf is ARMv7, armel ARMv6 (as containerd normalizes them).
 _ALIAS_VARIANT = {"armhf": "v7", "armel": "v6", "armv7l": "v7", "armv6l": "v6"}
 _SPECIFIER = re.compile(r"[A-Za-z0-9_.-]+")
+#: GOOS and GOARCH values (`go tool dist list`): what a platform a user types may name.
+KNOWN_OS = frozenset({"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux", "netbsd",
+                      "openbsd", "plan9", "solaris", "wasip1", "windows"})
+KNOWN_ARCH = frozenset({"386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle", "ppc64",
+                        "ppc64le", "riscv64", "s390x", "wasm"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +45,16 @@ class Platform:
         arch = _ARCH_ALIASES.get(given, given)
         variant = parts[2].lower() if len(parts) == 3 else _ALIAS_VARIANT.get(given)
         return cls(parts[0].lower(), arch, variant)
+
+    @classmethod
+    def parse_known(cls, text: str) -> Self:
+        """`parse`, for a platform a user typed: the OS and architecture must be ones Go knows (as containerd's
+        `platforms.Parse` insists), so a typo is an error instead of an image for `linux/amd46`."""
+        found = cls.parse(text)
+        if found.os not in KNOWN_OS or found.architecture not in KNOWN_ARCH:
+            raise InvalidArgument(f"invalid platform {text!r}: unknown operating system or architecture",
+                                  hint="examples: linux/amd64, linux/arm64, linux/arm/v7")
+        return found
 
     @classmethod
     def host(cls) -> Self:

@@ -55,7 +55,7 @@ def analyze(ref: str, platform: str | None, base: str | None, ci: bool, ci_confi
         from dockyard.analyze.ciconfig import load_rules
 
         rules = load_rules(ci_config)  # a bad config fails before the long part
-    wanted = Platform.parse(platform) if platform else None
+    wanted = Platform.parse_known(platform) if platform else None
     image = narrow(open_location(ref), wanted, ref)
     here = image.config().platform
 

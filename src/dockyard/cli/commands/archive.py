@@ -30,7 +30,7 @@ def save(refs: tuple[str, ...], output_file: Path, fmt: str, platform: str | Non
         archive_format = ArchiveFormat(fmt)
     except ValueError:
         raise InvalidArgument(f"unknown format {fmt!r}: use docker-archive or oci-archive") from None
-    saved = do_save(list(refs), output_file, archive_format, Platform.parse(platform) if platform else None)
+    saved = do_save(list(refs), output_file, archive_format, Platform.parse_known(platform) if platform else None)
     if output is Output.JSON:
         print_json(saved)
     else:

@@ -65,7 +65,8 @@ def build(context: Path, file: Path | None, tag: tuple[str, ...], target: str | 
     request = BuildRequest(
         context=context, dockerfile=file, tags=tuple(tag), target=target,
         build_args=parse_pairs(list(build_arg), "--build-arg"), labels=parse_pairs(list(label), "--label"),
-        platforms=tuple(Platform.parse(p.strip()) for p in (platform or "").split(",") if p.strip()),
+        platforms=tuple(dict.fromkeys(Platform.parse_known(p.strip()) for p in (platform or "").split(",")
+                                      if p.strip())),
         no_cache=no_cache, output=OutputSpec.parse(dest), compression=comp, secrets=parse_secrets(list(secret)),
         push=push, cache_from=tuple(CacheSpec.parse(c, "--cache-from") for c in cache_from),
         cache_to=tuple(CacheSpec.parse(c) for c in cache_to), jobs=jobs,

@@ -28,7 +28,7 @@ def copy(source: str, destination: str, platform: str | None, output: Output) ->
     from dockyard.oci.platform import Platform
     from dockyard.transports.copy import copy as do_copy
 
-    plat = Platform.parse(platform) if platform else None
+    plat = Platform.parse_known(platform) if platform else None
     with byte_progress("copy") as progress:
         written = do_copy(source, destination, platform=plat, progress=progress)
     if output is Output.JSON:

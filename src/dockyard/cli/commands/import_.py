@@ -42,7 +42,7 @@ def import_(source: Path, tag: str, change: tuple[str, ...], message: str | None
     except ValueError:
         raise InvalidArgument(f"unknown compression {compression!r}: use gzip, zstd or none") from None
     ref = Reference.parse(tag)
-    plat = Platform.parse(platform) if platform else None
+    plat = Platform.parse_known(platform) if platform else None
     store = Store.open()
     with imported(source, changes=list(change), platform=plat, compression=comp, message=message) as image:
         desc = store.write(image, [ref])

@@ -37,7 +37,7 @@ def inspect(ref: str, raw: bool, config: bool, platform: str | None, output: Out
     loc = parse_location(ref)
     artifact = open_location(loc)
     if platform or config:
-        artifact = narrow(artifact, Platform.parse(platform) if platform else None, ref)
+        artifact = narrow(artifact, Platform.parse_known(platform) if platform else None, ref)
     if raw or config:
         data = artifact.raw_manifest() if raw else select_image(artifact).raw_config()
         sys.stdout.buffer.write(data)

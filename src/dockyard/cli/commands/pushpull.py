@@ -36,7 +36,7 @@ def pull(ref: str, platform: str | None, all_platforms: bool, insecure: bool, ca
     if platform and all_platforms:
         raise InvalidArgument("pull: --platform and --all-platforms exclude each other")
     reference = Reference.parse(ref.removeprefix("docker://"))
-    plat = Platform.parse(platform) if platform else None
+    plat = Platform.parse_known(platform) if platform else None
     with layer_progress("pull") as on_progress:
         options = remote_options(insecure, ca_cert, authfile, on_progress)
         artifact = open_remote(RemoteRef.of(reference), platform=plat, options=options)
