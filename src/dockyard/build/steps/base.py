@@ -129,13 +129,13 @@ class BuildEnv:
         if overlay_problem() is not None or not image.layers():
             return None
         from dockyard.build.sandbox.overlay import readonly_mount
-        from dockyard.build.steps.run import layer_tree
+        from dockyard.build.steps.run import layer_trees
         from dockyard.errors import Unsupported
 
         key = image.digest().hex
         with self.lock:
             if key not in self.views:
-                lowers = [layer_tree(self, layer) for layer in image.layers()]
+                lowers = layer_trees(self, image.layers())
                 try:
                     self.views[key] = self.mounts.enter_context(
                         readonly_mount(lowers, self.workspace / "views" / key))

@@ -10,7 +10,7 @@ import posixpath
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,19 @@ def layer_tree(env: BuildEnv, layer: Layer) -> Path:
         if not final.is_dir():
             raise
     return final
+
+
+def layer_trees(env: BuildEnv, layers: Sequence[Layer]) -> list[Path]:
+    """`layer_tree` of every layer, the missing ones extracted two at a time: each goes to its own directory, and
+    creating files releases the GIL, so a many-layer base (a python or node image) unpacks on both cores."""
+    missing = [layer for layer in layers if not (env.cache.trees / layer.diff_id().hex).is_dir()]
+    if len(missing) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1), thread_name_prefix="tree") as pool:
+            for future in [pool.submit(layer_tree, env, layer) for layer in missing]:
+                future.result()
+    return [layer_tree(env, layer) for layer in layers]
 
 
 def _tree_digest(root: Path) -> str:
@@ -181,7 +194,7 @@ def apply(state: StageState, inst: RunInstruction, env: BuildEnv, variables: Map
 
     check_runnable(state.image.config().platform, what)
     layers = state.image.layers()
-    built = execute(env, layers, lambda: [layer_tree(env, layer) for layer in layers], spec, what,
+    built = execute(env, layers, lambda: layer_trees(env, layers), spec, what,
                     state.compression, state.tree)
     layer = BlobLayer(env.store, built.descriptor, built.diff_id())
     history = History(created=env.created, created_by=text, comment="buildkit.dockerfile.v0")
