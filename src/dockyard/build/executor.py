@@ -305,14 +305,14 @@ def _compressed_records(records: Mapping[str, CacheRecord], cache: BuildCache, s
 def build(request: BuildRequest, progress: Progress | None = None) -> BuildResult:
     """Build the image `request` describes and write it to its output.
 
-    With several `platforms`, each is built in turn (a RUN for a platform this machine cannot execute
-    fails, unless its stage is `FROM --platform=$BUILDPLATFORM`) and the output is an OCI index.
+    With several `platforms`, each is built (at the same time, up to `jobs`; a RUN for a platform this machine
+    cannot execute fails, unless its stage is `FROM --platform=$BUILDPLATFORM`) and the output is an OCI index.
     """
     progress = progress or Progress()
     imports = open_imports(request, progress)
     if len(request.platforms) <= 1:
-        one = dataclasses.replace(request, platform=request.platforms[0]) if request.platforms else request
-        executor = Executor(one, progress)
+        single = dataclasses.replace(request, platform=request.platforms[0]) if request.platforms else request
+        executor = Executor(single, progress)
         executor.imports = imports
         return executor.run()
     from dockyard.image.index import ImageListIndex
@@ -320,15 +320,23 @@ def build(request: BuildRequest, progress: Progress | None = None) -> BuildResul
     if request.output.type is OutputType.DOCKER_ARCHIVE:
         raise InvalidArgument("a docker-archive holds one platform; use -o type=oci or the store for "
                               f"{len(request.platforms)} platforms")
-    finals: list[Image] = []
-    caches: list[BuildCache] = []
-    for platform in request.platforms:
+
+    def one(platform: Platform) -> tuple[Image, BuildCache]:
         progress.note(f"building for {platform}")
         executor = Executor(dataclasses.replace(request, platform=platform, platforms=()), progress)
         executor.imports = imports
-        final, cache = executor.build_image()
-        finals.append(final)
-        caches.append(cache)
+        return executor.build_image()
+
+    jobs = min(len(request.platforms), request.jobs or os.cpu_count() or 1)
+    if jobs > 1:  # platforms are independent builds (their RUN steps may wait on the network or on QEMU)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="platform") as pool:
+            built = [future.result() for future in [pool.submit(one, p) for p in request.platforms]]
+    else:
+        built = [one(p) for p in request.platforms]
+    finals = [final for final, _ in built]
+    caches = [cache for _, cache in built]
     index = ImageListIndex(finals)
     desc, where = write_output(index, request)
     exports = export_cache(request, progress, caches, finals)

@@ -58,6 +58,11 @@ class StageState:
         return self.run.working_dir or "/"
 
 
+#: One lock for the whole process: stages build in threads, and so do the platforms of a multi-platform build,
+#: each with its own BuildEnv but the same `rootfs/` and `trees/` directories.
+_EXTRACTING = threading.Lock()
+
+
 def _no_image(ref: str) -> Image:
     from dockyard.errors import NotFound
 
@@ -87,7 +92,7 @@ class BuildEnv:
     mounts: ExitStack = field(default_factory=ExitStack)
     """Mounts that live until the build ends; the executor closes it before removing the workspace."""
     """One-time notes already shown (e.g. the tree-diff fallback)."""
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=lambda: _EXTRACTING)
     """Held while an image is extracted for `--from` (stages of one level build in threads)."""
 
     @property
