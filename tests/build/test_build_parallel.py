@@ -53,3 +53,27 @@ def test_build_parallel_failure_is_reported_once(tmp_path: Path, busybox_base: s
 
     with pytest.raises(InvalidArgument, match="exit code 3"):
         build(BuildRequest(context=ctx, jobs=2), Progress(ProgressMode.QUIET))
+
+
+def test_build_parallel_stage_starts_when_its_own_inputs_are_done(tmp_path: Path, busybox_base: str,
+                                                                 image_tree: Callable[[str], Path]) -> None:
+    """`next` uses only `fast`; it starts while `slow` (same level as `fast`) still runs and meets it there, which
+    a level-by-level build could not do."""
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    token = uuid.uuid4().hex
+    mount = "--mount=type=cache,target=/rv,id=rendezvous"
+    (ctx / "Dockerfile").write_text(f"""\
+FROM {busybox_base} AS slow
+RUN {mount} n=0; while [ ! -e /rv/{token}-next ] && [ $n -lt 40 ]; do sleep 0.1; n=$((n+1)); done; \\
+    if [ -e /rv/{token}-next ]; then echo met > /slow.txt; else echo alone > /slow.txt; fi
+FROM {busybox_base} AS fast
+RUN echo fast > /fast.txt
+FROM fast AS next
+RUN {mount} touch /rv/{token}-next
+FROM {busybox_base}
+COPY --from=slow /slow.txt /slow.txt
+COPY --from=next /fast.txt /fast.txt
+""")
+    build(BuildRequest(context=ctx, tags=("dep:1",), jobs=2), Progress(ProgressMode.QUIET))
+    assert (image_tree("dep:1") / "slow.txt").read_text().strip() == "met"

@@ -131,8 +131,7 @@ class Executor:
             env.open_external = self.external
             try:
                 with env.mounts:  # merged views of --from images are unmounted before the workspace goes
-                    for level in the_plan.levels:
-                        self._build_level([the_plan.stage(i) for i in level], env)
+                    self._build_stages(the_plan, env)
             finally:
                 env.hashes.save()
                 for warning in cache.warnings:
@@ -145,19 +144,32 @@ class Executor:
                 final = MutatedImage(final, new, [])
         return final, cache
 
-    def _build_level(self, stages: list[ResolvedStage], env: BuildEnv) -> None:
-        """Build stages that do not depend on each other, in parallel up to `request.jobs` at a time."""
-        jobs = min(len(stages), self.request.jobs or os.cpu_count() or 1)
+    def _build_stages(self, the_plan: BuildPlan, env: BuildEnv) -> None:
+        """Build every stage of the plan, each as soon as the stages it uses are done, up to `request.jobs` at
+        a time (threads: RUN steps wait on their sandbox, file work releases the GIL)."""
+        jobs = min(max(len(level) for level in the_plan.levels), self.request.jobs or os.cpu_count() or 1)
         if jobs <= 1:
-            for stage in stages:
-                self._build_stage(stage, env)
+            for level in the_plan.levels:
+                for index in level:
+                    self._build_stage(the_plan.stage(index), env)
             return
-        from concurrent.futures import ThreadPoolExecutor
+        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+        waiting = [index for level in the_plan.levels for index in level]
+        done: set[int] = set()
+        running: dict[Future[None], int] = {}
         with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="stage") as pool:
-            futures = [pool.submit(self._build_stage, stage, env) for stage in stages]
-            for future in futures:  # the first failure in stage order is the one reported
-                future.result()
+            while waiting or running:
+                for index in [i for i in waiting if the_plan.needs.get(i, frozenset()) <= done]:
+                    if len(running) >= jobs:
+                        break
+                    waiting.remove(index)
+                    running[pool.submit(self._build_stage, the_plan.stage(index), env)] = index
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: running[f]):  # the first failure by stage order
+                    index = running.pop(future)
+                    future.result()
+                    done.add(index)
 
     def _stage_key(self, ref: str, names: Mapping[str, int]) -> str | None:
         index = names.get(ref.lower())

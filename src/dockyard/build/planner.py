@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from dockyard.build.options import BuildRequest
 from dockyard.dockerfile import (
@@ -27,6 +28,8 @@ class BuildPlan:
     target: int
     levels: tuple[tuple[int, ...], ...]
     unused_build_args: tuple[str, ...]
+    needs: Mapping[int, frozenset[int]] = field(default_factory=dict)
+    """For every stage to build, the stages it uses (FROM, COPY --from, RUN --mount=from)."""
 
     @property
     def runs_commands(self) -> bool:
@@ -55,4 +58,5 @@ def plan(request: BuildRequest, base_env: BaseEnv | None = None) -> BuildPlan:
     order = {index: n for n, index in enumerate(chosen.order)}
     stages = tuple(sorted((s for s in resolution.stages if s.stage.index in order),
                           key=lambda s: order[s.stage.index]))
-    return BuildPlan(dockerfile, stages, chosen.target, chosen.levels, resolution.unused_build_args)
+    needs = {index: frozenset(graph.nodes[index].stage_dependencies) for index in chosen.order}
+    return BuildPlan(dockerfile, stages, chosen.target, chosen.levels, resolution.unused_build_args, needs)
