@@ -234,3 +234,39 @@ def test_build_cache_export_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert result.cache_exports == () and "warning: cache export to" in log
     with pytest.raises(Error):
         run(ctx, cache_to=f"type=registry,ref={dead}")
+
+
+def test_build_cache_hostile_listings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cache's listing blob that is not gzip, inflates without bound, or is not a listing: a clear error (the
+    hit then becomes a warning and a miss), never a traceback or an unbounded read."""
+    import gzip
+    import io as _io
+    from types import SimpleNamespace
+
+    from dockyard.build import remotecache
+    from dockyard.build.cache import BuildCache, CacheRecord
+    from dockyard.oci.config import History
+    from dockyard.oci.descriptor import Descriptor
+    from dockyard.oci.digest import Digest
+
+    def imported(data: bytes) -> tuple[remotecache.ImportedCache, CacheRecord]:
+        layer = Descriptor("application/vnd.oci.image.layer.v1.tar", Digest.of(b"x"), 1)
+        record = CacheRecord(layer, Digest.of(b"x"), History(), listing=Descriptor.for_bytes(LISTING, data))
+        image = SimpleNamespace(open_blob=lambda _desc: _io.BytesIO(data))
+        return remotecache.ImportedCache("oci:hostile", {"k" * 64: record}, image), record  # type: ignore[arg-type]
+
+    source, record = imported(b"not gzip at all")
+    with pytest.raises(InvalidManifest, match="is not gzip"):
+        source.fetch_listing(record)
+    monkeypatch.setattr(remotecache, "MAX_LISTING", 1024)
+    source, record = imported(gzip.compress(b"\0" * (4 * 1024 + 2)))
+    with pytest.raises(InvalidManifest, match="inflates past"):
+        source.fetch_listing(record)
+    source, record = imported(gzip.compress(b'{"not": "a listing"}'))
+    cache = BuildCache(tmp_path / "cache", imports=[source])
+    with pytest.raises(InvalidManifest, match="malformed"):
+        cache._keep_listing(source, record)
+    from dockyard.transports.store import Store
+
+    assert cache.hit("k" * 64, Store.open(tmp_path / "store"), lazy=True) is None  # a warning and a miss
+    assert cache.warnings and "malformed" in cache.warnings[0]
