@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
+from dockyard.errors import Error, InvalidManifest
 from dockyard.oci.config import History
 from dockyard.oci.descriptor import Descriptor
 from dockyard.oci.digest import Digest
@@ -29,6 +30,29 @@ if TYPE_CHECKING:
 def cache_root() -> Path:
     """`<home>/build-cache`: records, layer trees, listings, mounts."""
     return dockyard_home() / "build-cache"
+
+
+def listing_file(listings: Path, diff_id_hex: str) -> Path:
+    """Where the path listing of a layer is cached: `[sorted directories, sorted other paths]` as JSON."""
+    return listings / f"{diff_id_hex}.json"
+
+
+def save_listing(path: Path, dirs: set[str], others: set[str]) -> None:
+    write_json(path, [sorted(dirs), sorted(others)])
+
+
+def write_json(path: Path, obj: object) -> None:
+    """Write `obj` as JSON to `path` atomically (a unique temporary name, then a rename): readers in other
+    threads or builds see the old file or the new one, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(obj, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def step_key(parent: str, *parts: str) -> str:
@@ -99,8 +123,6 @@ class BuildCache:
         if record is not None and (store.has_blob(record.layer.digest) or record.layer.digest in self.pending):
             self.used[key] = record
             return record
-        from dockyard.errors import Error
-
         for source in self.imports:
             record = source.records.get(key)
             if record is None:
@@ -120,22 +142,18 @@ class BuildCache:
         return None
 
     def _keep_listing(self, source: RecordSource, record: CacheRecord) -> bool:
-        """Store the imported listing of `record`'s layer where `steps.users` looks for listings."""
-        path = self.root / "listings" / f"{record.diff_id.hex}.json"
+        """Store the imported listing of `record`'s layer with the others (`listings`)."""
+        path = listing_file(self.listings, record.diff_id.hex)
         if path.exists():
             return True
         data = source.fetch_listing(record)
         if data is None:
             return False
-        from dockyard.build.steps.users import save_listing
-
         try:
             dirs, others = json.loads(data)
             if not all(isinstance(p, str) for p in [*dirs, *others]):
                 raise ValueError("paths must be strings")
         except (ValueError, TypeError) as exc:
-            from dockyard.errors import InvalidManifest
-
             raise InvalidManifest(f"listing of {record.diff_id} is malformed ({exc})") from None
         save_listing(path, set(dirs), set(others))
         return True
@@ -152,6 +170,11 @@ class BuildCache:
 
     def file_hashes(self) -> FileHashes:
         return FileHashes(self.root / "hashes.json")
+
+    @property
+    def listings(self) -> Path:
+        """Per-layer path listings (`listing_file`), made by `steps.users` or imported with a cache."""
+        return self.root / "listings"
 
     @property
     def trees(self) -> Path:
@@ -183,10 +206,7 @@ class BuildCache:
                                   "history": record.history.to_json()}
         if record.next_key is not None:
             obj["next_key"] = record.next_key
-        fd, tmp = tempfile.mkstemp(dir=self.root / "index", prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f)
-        os.replace(tmp, self._path(key))
+        write_json(self._path(key), obj)
 
 
 class _Fetching:
@@ -198,8 +218,6 @@ class _Fetching:
     def open_blob(self, digest: Digest) -> BinaryIO:
         pending = self.cache.pending.get(digest)
         if pending is not None and not self.store.has_blob(digest):
-            from dockyard.errors import Error
-
             source, record = pending
             try:
                 with source.fetch(record) as stream:
@@ -246,8 +264,5 @@ class FileHashes:
     def save(self) -> None:
         if not self._dirty:
             return
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self._known, f)
-        os.replace(tmp, self.path)
+        write_json(self.path, self._known)
         self._dirty = False

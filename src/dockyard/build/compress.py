@@ -10,51 +10,18 @@ so the output image is the same whatever the cache held. `--cache-to` compresses
 from __future__ import annotations
 
 import json
-import os
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
 
+from dockyard.build.cache import write_json
 from dockyard.build.steps.base import BuildEnv
 from dockyard.layers.filelayer import layer_from_tar
 from dockyard.mutate.image import MutatedImage
-from dockyard.oci.config import ImageConfig
 from dockyard.oci.descriptor import Descriptor
-from dockyard.oci.digest import Digest
-from dockyard.oci.manifest import ImageManifest
 from dockyard.oci.mediatype import Compression, is_docker, layer_compression
 from dockyard.oci.protocols import Image, Layer
 from dockyard.transports.blobs import BlobLayer
 from dockyard.transports.store import Store
-
-
-class _Bare:
-    """`image` with no layers: the base that `MutatedImage` puts a new layer list on (same manifest type)."""
-
-    def __init__(self, image: Image) -> None:
-        self._image = image
-
-    def raw_manifest(self) -> bytes:
-        return self._image.raw_manifest()
-
-    def manifest(self) -> ImageManifest:
-        return self._image.manifest()
-
-    def digest(self) -> Digest:
-        return self._image.digest()
-
-    def raw_config(self) -> bytes:
-        return self._image.raw_config()
-
-    def config(self) -> ImageConfig:
-        return self._image.config()
-
-    def layers(self) -> Sequence[Layer]:
-        return ()
-
-    def open_blob(self, descriptor: Descriptor) -> BinaryIO:
-        return self._image.open_blob(descriptor)
 
 
 def compressed(image: Image, env: BuildEnv, compression: Compression) -> Image:
@@ -69,7 +36,7 @@ def compressed(image: Image, env: BuildEnv, compression: Compression) -> Image:
     docker = is_docker(image.manifest().media_type)
     for n in plain:
         layers[n] = compress_layer(layers[n], env.store, env.cache.root, compression, docker)
-    return MutatedImage(_Bare(image), image.config(), layers)
+    return MutatedImage(image, image.config(), layers, replace_layers=True)
 
 
 def compress_layer(layer: Layer, store: Store, cache_root: Path, compression: Compression, docker: bool) -> Layer:
@@ -87,8 +54,5 @@ def compress_layer(layer: Layer, store: Store, cache_root: Path, compression: Co
         built = layer_from_tar(raw, Path(tmp) / "blob", compression, docker_media_types=docker)
         with built.open() as blob:
             store.put_blob(built.descriptor, blob)
-    fd, tmp_name = tempfile.mkstemp(dir=memo.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w") as f:
-        json.dump(built.descriptor.to_json(), f)
-    os.replace(tmp_name, memo)
+    write_json(memo, built.descriptor.to_json())
     return BlobLayer(store, built.descriptor, diff_id)

@@ -172,15 +172,11 @@ class Executor:
                     done.add(index)
 
     def _stage_key(self, ref: str, names: Mapping[str, int]) -> str | None:
-        index = names.get(ref.lower())
-        if index is None and ref.isdigit():
-            index = int(ref)
+        index = _stage_index(ref, names)
         return self.keys.get(index) if index is not None else None
 
     def _stage(self, ref: str, names: Mapping[str, int]) -> Image | None:
-        index = names.get(ref.lower())
-        if index is None and ref.isdigit():
-            index = int(ref)
+        index = _stage_index(ref, names)
         return self.images.get(index) if index is not None else None
 
     def _build_stage(self, stage: ResolvedStage, env: BuildEnv) -> None:
@@ -191,11 +187,8 @@ class Executor:
             image = self.external(stage.base, stage.platform)
             key = step_key("from", str(image.digest()), stage.platform or str(self.platform))
         state = StageState(label, image, key)
-        if stage.stage.index not in self.final_chain:  # never in an output unless asked for: not compressed
-            state.compression = Compression.NONE
-            state.intermediate = True
-        else:
-            state.compression = self.request.compression
+        state.intermediate = stage.stage.index not in self.final_chain  # reaches no output unless asked for
+        state.compression = Compression.NONE if state.intermediate else self.request.compression
         raw = json.loads(image.config().raw).get("config") or {}
         if isinstance(raw.get("Shell"), list) and raw["Shell"]:
             state.shell = tuple(str(x) for x in raw["Shell"])
@@ -232,6 +225,12 @@ class Executor:
         else:
             raise Unsupported(f"line {inst.start_line}: {inst.keyword_text} is not supported by the builder")
         self.progress.step(state.name, number, text, cached=cached, seconds=time.monotonic() - start)
+
+
+def _stage_index(ref: str, names: Mapping[str, int]) -> int | None:
+    """The stage a `--from`/`FROM` reference names: by name, else by number."""
+    index = names.get(ref.lower())
+    return int(ref) if index is None and ref.isdigit() else index
 
 
 def _chain(the_plan: BuildPlan) -> frozenset[int]:
@@ -282,7 +281,7 @@ def export_cache(request: BuildRequest, progress: Progress, caches: Sequence[Bui
     source = cache.blobs(store)
     for spec in request.cache_to:
         records = _compressed_records(select(used, final_layers, spec.mode), cache, store, request.compression)
-        listings = {rec.diff_id: encode_listing(*layer_listing(cache.layer(rec, store), cache.root / "listings"))
+        listings = {rec.diff_id: encode_listing(*layer_listing(cache.layer(rec, store), cache.listings))
                     for rec in records.values()}
         try:
             done = write_location(spec.location, cache_artifact(records, source, listings))

@@ -21,7 +21,6 @@ from dockyard.oci.mediatype import Compression
 from dockyard.oci.protocols import Layer
 
 TREE = "tree"
-_TREE_TARGETS = ("/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/etc/hosts", "/etc/resolv.conf")
 
 
 def choose(env: BuildEnv) -> tuple[Sandbox, bool]:
@@ -40,7 +39,7 @@ def choose(env: BuildEnv) -> tuple[Sandbox, bool]:
     if TREE not in env.noted:
         env.noted.add(TREE)
         env.progress.note(f"{reason}: RUN steps use the tree-diff fallback with {sandbox.name} "
-                          "(slower: the stage's files are extracted and compared for every RUN)")
+                          "(slower: each stage is unpacked into one tree, walked before and after every RUN)")
     return sandbox, True
 
 
@@ -103,7 +102,7 @@ def _tree(env: BuildEnv, sandbox: Sandbox, layers: Sequence[Layer], spec: RunSpe
         extract_layers(layers[len(kept.applied):], root, preserve_owners=privileged, allow_devices=privileged,
                        preserve_xattrs=privileged)  # only what was added since the last RUN of this stage
         os.chmod(root, 0o755)
-        points = Mountpoints.scan(root, [*_TREE_TARGETS, *mount_targets(spec)])
+        points = Mountpoints.scan(root, mount_targets(spec))  # runc's targets; bwrap mounts a subset
         before = take(root)
         _check(sandbox.run([root], None, base / "work", spec, stdout=sys.stderr.fileno()).exit_code, spec, what)
         owner = None if privileged else (os.geteuid(), os.getegid())

@@ -93,7 +93,7 @@ def decompress(stream: BinaryIO, compression: Compression | None = None, *,
     Corrupt input raises InvalidLayer-compatible errors from the caller's read loop.
     """
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(
-        cast(io.RawIOBase, _Passthrough(stream)), READ_CHUNK)
+        cast(io.RawIOBase, Borrowed(stream)), READ_CHUNK)
     if compression is None:
         compression = detect(buffered.peek(4)[:4])
     if compression is Compression.NONE:
@@ -109,7 +109,9 @@ def decompress(stream: BinaryIO, compression: Compression | None = None, *,
     return cast(BinaryIO, io.BufferedReader(_Bounded(inner, counter, limit), READ_CHUNK))
 
 
-class _Passthrough(io.RawIOBase):
+class Borrowed(io.RawIOBase):
+    """Reads a caller's stream (in place where it can) and never closes it: for wrapping in a BufferedReader."""
+
     def __init__(self, inner: BinaryIO) -> None:
         super().__init__()
         self._inner = inner

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, cast
 
 from dockyard.errors import InvalidArgument, NotFound
-from dockyard.layers.compression import MAX_UNCOMPRESSED, compressor, decompress, detect
+from dockyard.layers.compression import MAX_UNCOMPRESSED, Borrowed, compressor, decompress, detect
 from dockyard.layers.normalize import normalize_tar
 from dockyard.layers.tarreader import CHUNK, TarReader
 from dockyard.layers.writer import write_tree
@@ -113,29 +113,13 @@ def _label(source: Source) -> str:
     return os.fspath(source) if isinstance(source, str | os.PathLike) else "tar stream"
 
 
-class _Borrowed(io.RawIOBase):
-    """Reads a caller's stream and never closes it."""
-
-    def __init__(self, inner: BinaryIO) -> None:
-        super().__init__()
-        self._inner = inner
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self._inner.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _open(source: Source) -> BinaryIO:
     if isinstance(source, str | os.PathLike):
         try:
             return open(source, "rb")
         except (FileNotFoundError, IsADirectoryError):
             raise InvalidArgument(f"{os.fspath(source)!r} is neither a directory nor a tar file") from None
-    return cast(BinaryIO, io.BufferedReader(_Borrowed(source), CHUNK))
+    return cast(BinaryIO, io.BufferedReader(Borrowed(source), CHUNK))
 
 
 class _HashingWriter(io.RawIOBase):

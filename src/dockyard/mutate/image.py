@@ -24,14 +24,18 @@ class Addendum:
 
 
 class MutatedImage:
-    """An image derived from a base: its config and manifest are recomputed, blobs delegate to the base."""
+    """An image derived from a base: its config and manifest are recomputed, blobs delegate to the base.
+
+    `added` layers go on top of the base's; with `replace_layers` they are the whole layer list instead (the same
+    diff_ids stored another way, e.g. recompressed).
+    """
 
     def __init__(self, base: Image, config: ImageConfig, added: Sequence[Layer],
-                 annotations: Mapping[str, str] | None = None) -> None:
+                 annotations: Mapping[str, str] | None = None, *, replace_layers: bool = False) -> None:
         self._base = base
         self._config = config
         self._added = list(added)
-        self._layers: list[Layer] = [*base.layers(), *self._added]
+        self._layers: list[Layer] = self._added if replace_layers else [*base.layers(), *self._added]
         base_manifest = base.manifest()
         docker = is_docker(base_manifest.media_type)
         config_type = MediaType.DOCKER_CONFIG if docker else MediaType.OCI_CONFIG

@@ -98,7 +98,7 @@ class BuildEnv:
     @property
     def listings(self) -> Path:
         """Where per-layer path listings are cached (see `users.layer_listing`)."""
-        return self.cache.root / "listings"
+        return self.cache.listings
 
     def image_for(self, ref: str) -> Image:
         """A `--from=` reference: an earlier stage (name or index), else an image."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 
+from dockyard.build.cache import listing_file, save_listing
 from dockyard.errors import InvalidArgument, NotFound
 from dockyard.layers.compression import decompress
 from dockyard.layers.tarformat import EntryType
@@ -85,7 +85,7 @@ def resolve_ids(image: Image, spec: str, what: str, cache_dir: Path) -> tuple[in
 
 def layer_listing(layer: Layer, cache_dir: Path) -> tuple[frozenset[str], frozenset[str]]:
     """(directories, other paths incl. whiteout targets) of one layer, cached as JSON by diff_id."""
-    path = cache_dir / f"{layer.diff_id().hex}.json"
+    path = listing_file(cache_dir, layer.diff_id().hex)
     try:
         dirs, others = json.loads(path.read_bytes())
         return frozenset(dirs), frozenset(others)
@@ -105,13 +105,6 @@ def layer_listing(layer: Layer, cache_dir: Path) -> tuple[frozenset[str], frozen
     return frozenset(found_dirs), frozenset(found_others)
 
 
-def save_listing(path: Path, dirs: set[str], others: set[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")  # stages may build in threads
-    tmp.write_text(json.dumps([sorted(dirs), sorted(others)]))
-    os.replace(tmp, path)
-
-
 def record_tree_listing(tree: Path, diff_id_hex: str, cache_dir: Path) -> None:
     """Cache the listing of a layer from its tree in overlay form (a RUN's upper dir: whiteouts are 0/0 char
     devices), so later steps need not decompress the layer to learn which paths it holds."""
@@ -123,7 +116,7 @@ def record_tree_listing(tree: Path, diff_id_hex: str, cache_dir: Path) -> None:
     others: set[str] = set()  # files, links and whiteouts (their targets) alike
     for sub, st in iter_tree(os.fspath(tree)):
         (dirs if stat.S_ISDIR(st.st_mode) else others).add(sub)
-    save_listing(cache_dir / f"{diff_id_hex}.json", dirs, others)
+    save_listing(listing_file(cache_dir, diff_id_hex), dirs, others)
 
 
 def is_dir(image: Image, path: str, cache_dir: Path) -> bool:
