@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from layers_testkit import hostile, tar_bytes
 
 from dockyard.errors import InvalidArgument, InvalidLayer, LimitExceeded, UnsafePath
 from dockyard.layers.extract import extract_layers, extract_tar
@@ -21,27 +22,6 @@ from dockyard.layers.tarreader import EntryType
 from dockyard.layers.writer import write_tree
 
 NO_CLAMP = 8**11 - 1
-
-
-def tar_bytes(members: list[Member], *, sort: bool = True) -> io.BytesIO:
-    buf = io.BytesIO()
-    write_members(members, buf, sort=sort)
-    buf.seek(0)
-    return buf
-
-
-def hostile(*entries: tuple[str, bytes, str] | tuple[str, bytes, str, bytes]) -> io.BytesIO:
-    """A tar built by stdlib tarfile, which writes whatever names it is given: (name, type, linkname[, data])."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for name, kind, link, *data in entries:
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = kind, link
-            body = data[0] if data else b""
-            info.size = len(body) if kind == tarfile.REGTYPE else 0
-            tf.addfile(info, io.BytesIO(body))
-    buf.seek(0)
-    return buf
 
 
 def test_round_trip_identical_tree(tmp_path: Path, tree: Path, snap: Callable[..., object]) -> None:

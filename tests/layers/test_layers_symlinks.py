@@ -6,7 +6,6 @@ for an entry's parents and replaces a link with a directory for a directory entr
 
 from __future__ import annotations
 
-import io
 import os
 import stat
 import subprocess
@@ -15,34 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from layers_testkit import hostile, tar_bytes
 
 from dockyard.errors import InvalidLayer, UnsafePath
 from dockyard.layers.extract import extract_layers, extract_tar
 from dockyard.layers.members import Member, write_members
 from dockyard.layers.safedir import MAX_SYMLINKS
 from dockyard.testing.peers import require_tool
-
-
-def tar_bytes(members: list[Member], *, sort: bool = True) -> io.BytesIO:
-    buf = io.BytesIO()
-    write_members(members, buf, sort=sort)
-    buf.seek(0)
-    return buf
-
-
-def hostile(*entries: tuple[str, bytes, str] | tuple[str, bytes, str, bytes]) -> io.BytesIO:
-    """A tar with exactly the given (name, type, linkname[, data]) entries, in order."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
-        for name, kind, link, *data in entries:
-            info = tarfile.TarInfo(name)
-            info.type, info.linkname = kind, link
-            body = data[0] if data else b""
-            info.size = len(body) if kind == tarfile.REGTYPE else 0
-            tf.addfile(info, io.BytesIO(body))
-    buf.seek(0)
-    return buf
-
 
 USRMERGE = [Member.dir("usr"), Member.dir("usr/lib"), Member.file("usr/lib/libc.so", b"libc"),
             Member.symlink("lib", "usr/lib"), Member.symlink("lib64", "/usr/lib")]
